@@ -1,0 +1,338 @@
+"""The emulator server: moto's WSGI app behind a middleware that records, delays and fails calls."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+_CRED_RE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+# The throttling error each protocol answers with, as AWS does.
+_THROTTLE = {
+    "ec2": ("RequestLimitExceeded", "Request limit exceeded.", 503),
+    "kms": ("ThrottlingException", "Rate exceeded", 400),
+    "organizations": ("TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress.", 400),
+    "sts": ("Throttling", "Rate exceeded", 400),
+}
+
+
+def parse_request(environ, body):
+    """Return (service, action, region, access_key) for one AWS API request."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    access_key = service = region = None
+    m = _CRED_RE.search(auth)
+    if m:
+        access_key, region, service = m.group(1), m.group(2), m.group(3)
+    action = None
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        action = target.split(".", 1)[-1]
+    else:
+        params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        if "Action" not in params and body:
+            try:
+                params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            except Exception:  # pragma: no cover - binary bodies
+                params = {}
+        if "Action" in params:
+            action = params["Action"][0]
+    return service, action, region, access_key
+
+
+@dataclass
+class Call:
+    service: str
+    action: str
+    region: str
+    access_key: str
+    time: float
+    status: int = 0
+    error: str | None = None
+
+    def as_dict(self):
+        return {
+            "service": self.service,
+            "action": self.action,
+            "region": self.region,
+            "access_key": self.access_key,
+            "time": self.time,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Knobs:
+    latency_ms: float = 0.0
+    # {"rate": 0.3, "actions": ["ModifyImageAttribute"] | None, "kind": "throttle" | "503", "seed": 1}
+    fault_rate: float = 0.0
+    fault_actions: list | None = None
+    fault_kind: str = "throttle"
+    # per action, a list of answers to give to the next calls: "throttle", "503" or None (pass)
+    fault_schedule: dict = field(default_factory=dict)
+    rng: random.Random = field(default_factory=lambda: random.Random(1))
+
+
+class _Middleware:
+    def __init__(self, app, emulator):
+        self.app = app
+        self.emu = emulator
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_orgshare/"):
+            return self.emu._control(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        service, action, region, access_key = parse_request(environ, body)
+        call = Call(service or "?", action or "?", region or "?", access_key or "?", time.time())
+        if service is not None and action is not None:
+            with self.emu._lock:
+                self.emu._calls.append(call)
+        knobs = self.emu.knobs
+        if knobs.latency_ms and service is not None:
+            time.sleep(knobs.latency_ms / 1000.0)
+        fault = self.emu._fault_for(service, action)
+        if fault:
+            return self._fault(fault, service, call, start_response)
+
+        def recording_start_response(status, headers, exc_info=None):
+            call.status = int(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, recording_start_response)
+        if call.status >= 400:
+            chunks = list(result)
+            m = re.search(rb"<Code>([^<]+)</Code>|\"__type\"\s*:\s*\"([^\"]+)\"", b"".join(chunks))
+            if m:
+                call.error = (m.group(1) or m.group(2)).decode().split("#")[-1]
+            return chunks
+        return result
+
+    @staticmethod
+    def _fault(kind, service, call, start_response):
+        if kind == "503":
+            call.status, call.error = 503, "ServiceUnavailable"
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
+        code, message, status = _THROTTLE.get(service, ("Throttling", "Rate exceeded", 400))
+        call.status, call.error = status, code
+        if service in ("ec2",):
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code>'
+                "<Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>"
+                % (code, message, uuid.uuid4())
+            ).encode()
+            ctype = "text/xml"
+        elif service in ("sts", "iam"):
+            body = (
+                '<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>'
+                "<RequestId>%s</RequestId></ErrorResponse>" % (code, message, uuid.uuid4())
+            ).encode()
+            ctype = "text/xml"
+        else:
+            body = json.dumps({"__type": code, "message": message}).encode()
+            ctype = "application/x-amz-json-1.1"
+        reason = {400: "Bad Request", 503: "Service Unavailable"}[status]
+        start_response("%d %s" % (status, reason), [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+def _no_public_amis():
+    """moto loads ~1,000 public AMIs per region on first use (seconds per region); the
+    collection only deals with the caller's own images, so start with none."""
+    import os
+    import tempfile
+
+    if "MOTO_AMIS_PATH" not in os.environ:
+        path = os.path.join(tempfile.gettempdir(), "orgshare-emulator-no-amis.json")
+        with open(path, "w") as f:
+            f.write("[]")
+        os.environ["MOTO_AMIS_PATH"] = path
+
+
+class Emulator:
+    """moto plus the AWS behaviour orgshare.aws relies on, served on 127.0.0.1.
+
+    >>> emu = Emulator(port=0).start()
+    >>> emu.endpoint_url
+    'http://127.0.0.1:...'
+    """
+
+    def __init__(self, port=0, host="127.0.0.1", latency_ms=0, copy_pending_seconds=0):
+        _no_public_amis()
+        from . import patches  # applied once, before moto's app is built
+
+        patches.apply()
+        self.host = host
+        self.port = port
+        self.knobs = Knobs(latency_ms=latency_ms)
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+        self._server = None
+        self._thread = None
+        self.set_copy_pending_seconds(copy_pending_seconds)
+
+    # ---- life cycle -------------------------------------------------------------------
+    def start(self):
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        app = _Middleware(DomainDispatcherApplication(create_backend_app), self)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=_QuietHandler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="orgshare-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def endpoint_url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def reset(self):
+        """Forget every AWS resource, the call record and the knobs (not the port)."""
+        from moto.moto_api import state_manager  # noqa: F401  (import registers the backend)
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        from . import patches
+
+        patches.reset_state()
+        pending = self.copy_pending_seconds
+        self.knobs = Knobs()
+        self.set_copy_pending_seconds(pending)
+        self.clear_calls()
+
+    # ---- knobs --------------------------------------------------------------------------
+    def set_latency(self, ms):
+        self.knobs.latency_ms = float(ms)
+
+    def set_copy_pending_seconds(self, seconds):
+        from . import patches
+
+        self.copy_pending_seconds = float(seconds)
+        patches.CONFIG["copy_pending_seconds"] = float(seconds)
+
+    def inject_faults(self, rate=0.0, actions=None, kind="throttle", schedule=None, seed=1):
+        """Fail a share ``rate`` of the calls to ``actions`` (all when None) with ``kind``
+        ("throttle": the service's throttling error; "503": an empty HTTP 503), and/or answer
+        the next calls of each action in ``schedule`` ({action: ["throttle", None, "503", ...]})."""
+        self.knobs.fault_rate = float(rate)
+        self.knobs.fault_actions = list(actions) if actions else None
+        self.knobs.fault_kind = kind
+        self.knobs.fault_schedule = {k: list(v) for k, v in (schedule or {}).items()}
+        self.knobs.rng = random.Random(seed)
+
+    def clear_faults(self):
+        self.inject_faults()
+
+    def _fault_for(self, service, action):
+        if service is None or action is None:
+            return None
+        k = self.knobs
+        with self._lock:
+            queue = k.fault_schedule.get(action)
+            if queue:
+                return queue.pop(0)
+            if k.fault_rate and (k.fault_actions is None or action in k.fault_actions):
+                if k.rng.random() < k.fault_rate:
+                    return k.fault_kind
+        return None
+
+    # ---- call record ----------------------------------------------------------------------
+    @property
+    def calls(self):
+        """Every API call so far: dicts with service, action, region, access_key, time, status, error."""
+        with self._lock:
+            return [c.as_dict() for c in self._calls]
+
+    def clear_calls(self):
+        with self._lock:
+            self._calls = []
+
+    def actions(self, service=None, successful_only=False):
+        """The set of "service:Action" names called (optionally of one service)."""
+        return {
+            "%s:%s" % (c["service"], c["action"])
+            for c in self.calls
+            if (service is None or c["service"] == service) and (not successful_only or c["status"] < 400)
+        }
+
+    # ---- seeding ---------------------------------------------------------------------------
+    def seed(self, **kwargs):
+        """Create the demo organization, keys and AMI; see seed.seed()."""
+        from .seed import seed
+
+        return seed(self, **kwargs)
+
+    # ---- HTTP control endpoint (for the server mode) --------------------------------------
+    def _control(self, environ, start_response):
+        path = environ["PATH_INFO"][len("/_orgshare/"):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        args = json.loads(raw or b"{}")
+        status, out = "200 OK", {}
+        try:
+            if path == "calls":
+                out = {"calls": self.calls}
+            elif path == "calls/clear":
+                self.clear_calls()
+            elif path == "config":
+                if "latency_ms" in args:
+                    self.set_latency(args["latency_ms"])
+                if "copy_pending_seconds" in args:
+                    self.set_copy_pending_seconds(args["copy_pending_seconds"])
+                if "faults" in args:
+                    self.inject_faults(**args["faults"])
+                out = {"latency_ms": self.knobs.latency_ms, "copy_pending_seconds": self.copy_pending_seconds}
+            elif path == "reset":
+                self.reset()
+            elif path == "seed":
+                out = self.seed(**args)
+            elif path == "health":
+                out = {"ok": True}
+            else:
+                status, out = "404 Not Found", {"error": "unknown control path %r" % path}
+        except Exception as e:  # report to the caller instead of a bare 500
+            status, out = "500 Internal Server Error", {"error": "%s: %s" % (type(e).__name__, e)}
+        body = json.dumps(out, default=str).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def control(endpoint_url, path, payload=None):
+    """Call a running emulator's control endpoint (used by the benchmarks and the demo)."""
+    data = json.dumps(payload or {}).encode()
+    req = urllib.request.Request(endpoint_url.rstrip("/") + "/_orgshare/" + path, data=data, method="POST")
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read() or b"{}")

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Create a virtual environment with everything the tests and the demo need, on a fresh
+# machine that reaches PyPI but not Ansible Galaxy.
+#
+#   scripts/bootstrap.sh [VENV_DIR] [ANSIBLE_CORE_SPEC] [PYTHON]
+#
+# - VENV_DIR defaults to .venv
+# - ANSIBLE_CORE_SPEC defaults to the newest ansible-core the chosen Python supports
+# - PYTHON defaults to the newest CPython >= 3.11 found on PATH or in pyenv
+# amazon.aws and community.aws are taken from the PyPI `ansible` wheel (no Galaxy needed)
+# and unpacked into .cache/collections/ansible_collections, next to a copy of this collection.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${1:-"$root/.venv"}
+core_spec=${2:-}
+python=${3:-}
+ansible_wheel_version=${ANSIBLE_WHEEL_VERSION:-14.5.0}
+cache="$root/.cache"
+mkdir -p "$cache/wheels"
+
+works() { "$1" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1; }
+
+if [ -z "$python" ]; then
+  python=$("$root/scripts/find-python.sh")
+fi
+works "$python" || { echo "bootstrap: no usable Python >= 3.11 ($python)" >&2; exit 1; }
+pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ -z "$core_spec" ]; then
+  case "$pyver" in
+    3.11) core_spec="ansible-core>=2.19,<2.20" ;;
+    *) core_spec="ansible-core>=2.21,<2.22" ;;
+  esac
+fi
+
+stamp="$venv/.orgshare-stamp"
+want="$core_spec|$(cat "$root/requirements-dev.txt" | cksum)|$ansible_wheel_version"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "bootstrap: creating $venv with Python $pyver and $core_spec" >&2
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q "$core_spec" -r "$root/requirements-dev.txt"
+  echo "$want" > "$stamp"
+fi
+
+# amazon.aws and community.aws from the `ansible` wheel
+colls="$cache/collections/ansible_collections"
+if [ ! -f "$colls/amazon/aws/MANIFEST.json" ] || [ ! -f "$colls/community/aws/MANIFEST.json" ]; then
+  whl=$(ls "$cache"/wheels/ansible-"$ansible_wheel_version"-*.whl 2>/dev/null | head -n1 || true)
+  if [ -z "$whl" ]; then
+    "$venv/bin/python" -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
+      -d "$cache/wheels" "ansible==$ansible_wheel_version"
+    whl=$(ls "$cache"/wheels/ansible-"$ansible_wheel_version"-*.whl | head -n1)
+  fi
+  tmp=$(mktemp -d)
+  "$venv/bin/python" - "$whl" "$tmp" <<'PY'
+import sys, zipfile
+whl, dest = sys.argv[1:]
+with zipfile.ZipFile(whl) as z:
+    names = [n for n in z.namelist()
+             if n.startswith(("ansible_collections/amazon/aws/", "ansible_collections/community/aws/"))]
+    z.extractall(dest, names)
+PY
+  mkdir -p "$colls/amazon" "$colls/community"
+  rm -rf "$colls/amazon/aws" "$colls/community/aws"
+  mv "$tmp/ansible_collections/amazon/aws" "$colls/amazon/aws"
+  mv "$tmp/ansible_collections/community/aws" "$colls/community/aws"
+  rm -rf "$tmp"
+fi
+"$root/scripts/sync-collection.sh"

@@ -1,0 +1,208 @@
+"""Shared pytest fixtures: the AWS emulator (in-process), AWS clients on it, and a runner that
+executes a module's main() in-process and returns its result dict.
+
+Fixtures
+- ``emulator``      session-wide orgshare_emulator.Emulator (threaded server on 127.0.0.1)
+- ``aws``           function-scoped: resets the emulator, returns an AwsEnv (clients, env, endpoint)
+- ``run_module``    run_module("ami_org_share", {...}, check_mode=False, diff=False) -> result dict
+- ``run_playbook``  run_playbook(text_or_path, extra_vars=None, check=False, diff=False) -> CompletedProcess
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.path.join(ROOT, ".cache")
+# A collection tree for tests whose orgshare/aws is a symlink to the working tree, so that
+# edits are seen without copying; amazon.aws and community.aws come from the bootstrap.
+TEST_COLLECTIONS = os.path.join(CACHE, "test-collections")
+
+
+def _link_collections():
+    src = os.path.join(CACHE, "collections", "ansible_collections")
+    dst = os.path.join(TEST_COLLECTIONS, "ansible_collections")
+    for ns, name, target in (
+        ("amazon", "aws", os.path.join(src, "amazon", "aws")),
+        ("community", "aws", os.path.join(src, "community", "aws")),
+        ("orgshare", "aws", ROOT),
+    ):
+        os.makedirs(os.path.join(dst, ns), exist_ok=True)
+        link = os.path.join(dst, ns, name)
+        if not os.path.islink(link) or os.readlink(link) != target:
+            if os.path.islink(link):
+                os.unlink(link)
+            os.symlink(target, link)
+
+
+_link_collections()
+for p in (TEST_COLLECTIONS, os.path.join(ROOT, "emulator")):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+ACCESS_KEY = "AKIAORGSHARETESTING1"
+SECRET_KEY = "orgshare-testing-secret"
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account, the caller's own
+
+
+class AwsEnv:
+    """AWS on the emulator, for one test."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.endpoint_url = emulator.endpoint_url
+        self.region = REGION
+        self.account_id = ACCOUNT_ID
+
+    def client(self, service, region=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+        import boto3
+        import botocore.config
+
+        return boto3.client(
+            service,
+            region_name=region or self.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 10}),
+        )
+
+    def module_args(self, region=None):
+        """The amazon.aws connection options that point a module at the emulator."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "region": region or self.region,
+        }
+
+    def env(self):
+        """Environment for subprocesses (ansible-playbook, the AWS CLI) that talk to the emulator."""
+        env = dict(os.environ)
+        env.update(
+            AWS_ACCESS_KEY_ID=ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+            AWS_DEFAULT_REGION=self.region,
+            AWS_REGION=self.region,
+            AWS_ENDPOINT_URL=self.endpoint_url,
+            AWS_URL=self.endpoint_url,
+            ANSIBLE_COLLECTIONS_PATH=TEST_COLLECTIONS,
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+            ANSIBLE_LOCAL_TEMP=os.path.join(tempfile.gettempdir(), "orgshare-ansible-local"),
+            ANSIBLE_HOST_KEY_CHECKING="false",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        )
+        env.pop("AWS_PROFILE", None)
+        return env
+
+    def write_calls(self):
+        """Calls that are not reads (used to assert that nothing was written)."""
+        reads = ("Describe", "Get", "List")
+        return [c for c in self.emulator.calls if not c["action"].startswith(reads)]
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    from orgshare_emulator import Emulator
+
+    emu = Emulator(port=0).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def aws(emulator):
+    emulator.reset()
+    return AwsEnv(emulator)
+
+
+class ModuleResult(dict):
+    """A module's result dict; ``.failed`` and ``.msg`` for convenience."""
+
+    @property
+    def failed(self):
+        return bool(self.get("failed"))
+
+    @property
+    def msg(self):
+        return self.get("msg", "")
+
+
+def _run_module_main(name, args, check_mode=False, diff=False):
+    mod = importlib.import_module("ansible_collections.orgshare.aws.plugins.modules." + name)
+    full = dict(args)
+    full["_ansible_check_mode"] = check_mode
+    full["_ansible_diff"] = diff
+    out = io.StringIO()
+    try:
+        from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
+    except ImportError:  # older cores read the arguments from basic._ANSIBLE_ARGS
+        patch_module_args = None
+    with contextlib.ExitStack() as stack:
+        if patch_module_args is not None:
+            stack.enter_context(patch_module_args(full))
+        else:
+            from ansible.module_utils import basic
+            from ansible.module_utils.common.text.converters import to_bytes
+
+            basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": full}))
+            stack.callback(setattr, basic, "_ANSIBLE_ARGS", None)
+        stack.enter_context(contextlib.redirect_stdout(out))
+        try:
+            mod.main()
+        except SystemExit:
+            pass
+    text = out.getvalue().strip()
+    # The JSON result is the last line printed
+    start = text.rfind("\n{")
+    return ModuleResult(json.loads(text[start + 1:] if start >= 0 else text))
+
+
+@pytest.fixture
+def run_module(aws):
+    """run_module(name, args, check_mode=False, diff=False, region=None) -> ModuleResult.
+
+    The emulator connection options are added unless ``args`` sets them."""
+
+    def run(name, args, check_mode=False, diff=False, region=None):
+        full = aws.module_args(region)
+        full.update(args)
+        return _run_module_main(name, full, check_mode=check_mode, diff=diff)
+
+    return run
+
+
+@pytest.fixture
+def run_playbook(aws, tmp_path):
+    """run_playbook(text_or_path, extra_vars=None, check=False, diff=False, args=()) -> CompletedProcess."""
+
+    def run(playbook, extra_vars=None, check=False, diff=False, args=(), inventory="localhost,"):
+        if "\n" in playbook:
+            path = tmp_path / "playbook.yml"
+            path.write_text(playbook)
+            playbook = str(path)
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]
+        if extra_vars:
+            vars_file = tmp_path / "extra_vars.json"
+            vars_file.write_text(json.dumps(extra_vars))
+            cmd += ["-e", "@" + str(vars_file)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        cmd += list(args)
+        return subprocess.run(cmd, env=aws.env(), capture_output=True, text=True, cwd=str(tmp_path), timeout=900)
+
+    return run
