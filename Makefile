@@ -1,0 +1,58 @@
+# orgshare.aws developer commands. Every target sets up what it needs (scripts/bootstrap.sh).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+COLLECTIONS := $(CURDIR)/.cache/collections
+COPY := $(COLLECTIONS)/ansible_collections/orgshare/aws
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+# The oldest ansible-core we support, tested on a Python it runs on (when one is present)
+COMPAT_CORE ?= ansible-core>=2.17,<2.18
+COMPAT_VENV ?= .venv-compat
+
+.PHONY: help venv demo test pytest sanity lint docs-lint changelog-lint compat bench bench-smoke clean
+
+help:
+	@echo "make demo   - run the main job (distribute + audit) on the built-in AWS emulator"
+	@echo "make test   - run every test and linter (what CI runs)"
+	@echo "make bench  - run the benchmarks (writes docs/performance.md)"
+
+venv:
+	@scripts/bootstrap.sh $(VENV)
+
+demo: venv
+	@$(PY) scripts/demo.py
+
+test: venv
+	@scripts/run-tests.sh $(VENV)
+
+pytest: venv
+	$(PY) -m pytest -q
+
+sanity: venv
+	@scripts/sync-collection.sh
+	@scripts/ansible-test-offline.sh $(VENV) >/dev/null
+	cd $(COPY) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
+
+lint: venv
+	@scripts/sync-collection.sh
+	cd $(COPY) && $(CURDIR)/$(VENV)/bin/ansible-lint --offline --profile production
+
+docs-lint: venv
+	@scripts/sync-collection.sh
+	$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COPY)
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+compat:
+	@scripts/run-compat.sh $(COMPAT_VENV) '$(COMPAT_CORE)'
+
+bench: venv
+	$(PY) bench/run.py
+
+bench-smoke: venv
+	$(PY) bench/run.py --smoke
+
+clean:
+	rm -rf .cache/test-collections tests/output

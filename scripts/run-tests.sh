@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test and linter, in one command (make test). Runs each stage even when an earlier one
+# fails, prints a summary, and exits non-zero if any stage failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv=${1:-.venv}
+py="$venv/bin/python"
+export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+status=0
+summary=()
+
+stage() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "=== $name"
+  if "$@"; then
+    summary+=("PASS  $name ($((SECONDS - t0)) s)")
+  else
+    summary+=("FAIL  $name ($((SECONDS - t0)) s)")
+    status=1
+  fi
+}
+
+scripts/bootstrap.sh "$venv" || exit 1
+pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+core=$("$py" -c 'import ansible; print(ansible.__version__)')
+echo "Python $pyver, ansible-core $core"
+
+stage "pytest (unit, module, emulator, playbook tests; ansible-core $core)" "$py" -m pytest -q -p no:randomly
+stage "ansible-test sanity (Python $pyver)" make --no-print-directory sanity VENV="$venv"
+stage "ansible-lint --offline (production profile)" make --no-print-directory lint VENV="$venv"
+stage "antsibull-docs lint-collection-docs --plugin-docs" make --no-print-directory docs-lint VENV="$venv"
+stage "antsibull-changelog lint" make --no-print-directory changelog-lint VENV="$venv"
+stage "oldest supported ansible-core (module tests)" scripts/run-compat.sh .venv-compat 'ansible-core>=2.17,<2.18'
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+exit $status
