@@ -6,6 +6,7 @@ COLLECTIONS := $(CURDIR)/.cache/collections
 COPY := $(COLLECTIONS)/ansible_collections/orgshare/aws
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The oldest ansible-core we support, tested on a Python it runs on (when one is present)
 COMPAT_CORE ?= ansible-core>=2.17,<2.18
 COMPAT_VENV ?= .venv-compat

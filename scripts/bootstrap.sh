@@ -33,12 +33,13 @@ if [ -z "$core_spec" ]; then
 fi
 
 stamp="$venv/.orgshare-stamp"
-want="$core_spec|$(cat "$root/requirements-dev.txt" | cksum)|$ansible_wheel_version"
+requirements=${REQUIREMENTS:-"$root/requirements-dev.txt"}
+want="$core_spec|$(cat "$requirements" "$root/requirements-test.txt" | cksum)|$ansible_wheel_version"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: creating $venv with Python $pyver and $core_spec" >&2
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q "$core_spec" -r "$root/requirements-dev.txt"
+  "$venv/bin/python" -m pip install -q "$core_spec" -r "$requirements"
   echo "$want" > "$stamp"
 fi
 

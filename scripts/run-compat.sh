@@ -21,6 +21,6 @@ if [ -z "$python" ]; then
   echo "compat: no Python 3.10-3.12 here; skipped"
   exit 0
 fi
-scripts/bootstrap.sh "$venv" "$spec" "$python"
+REQUIREMENTS="$root/requirements-test.txt" scripts/bootstrap.sh "$venv" "$spec" "$python"
 "$venv/bin/python" -c 'import ansible, sys; print("compat: Python %d.%d, ansible-core %s" % (sys.version_info[:2] + (ansible.__version__,)))'
 "$venv/bin/python" -m pytest -q -p no:randomly tests/unit

@@ -203,6 +203,6 @@ def run_playbook(aws, tmp_path):
         if diff:
             cmd.append("--diff")
         cmd += list(args)
-        return subprocess.run(cmd, env=aws.env(), capture_output=True, text=True, cwd=str(tmp_path), timeout=900)
+        return subprocess.run(cmd, env=aws.env(), capture_output=True, text=True, cwd=str(tmp_path), timeout=900, check=False)
 
     return run
