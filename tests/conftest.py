@@ -193,7 +193,7 @@ def run_playbook(aws, tmp_path):
             path = tmp_path / "playbook.yml"
             path.write_text(playbook)
             playbook = str(path)
-        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, "-c", "local", playbook]
         if extra_vars:
             vars_file = tmp_path / "extra_vars.json"
             vars_file.write_text(json.dumps(extra_vars))
