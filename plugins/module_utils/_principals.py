@@ -258,6 +258,11 @@ def parse_ou_arn(value, option="organizational_unit_arns"):
     m = OU_ARN_RE.fullmatch(value) if _is_str(value) else None
     if m:
         return OrganizationalUnitArn(value, m.group("partition"), m.group("account"), m.group("org"), m.group("ou"))
+    raise PrincipalError(option, value, "%s; expected %s" % (_ou_arn_problem(value), OU_ARN_FORM))
+
+
+def _ou_arn_problem(value):
+    """Why ``value`` (which is not an OU ARN) is not one."""
     problem = _common_problem(value)
     if problem is None and re.fullmatch(r"ou-[^:/]*", value):
         problem = "is a bare OU id"
@@ -272,7 +277,7 @@ def parse_ou_arn(value, option="organizational_unit_arns"):
         problem = "is an organization path, not an OU ARN"
     if problem is None:
         problem = _arn_component_problem(value, "ou") or "is not an OU ARN"
-    raise PrincipalError(option, value, "%s; expected %s" % (problem, OU_ARN_FORM))
+    return problem
 
 
 def validate_account_id(value, option="account_ids"):
@@ -557,7 +562,8 @@ class OrganizationsResolver:
         if _is_str(value) and not is_ou_arn(value) and not is_ou_id(value):
             if _is_org_path_shaped(value) or is_organization_id(value):
                 return parse_org_path(value, option)
-            parse_ou_arn(value, option)  # raises with the diagnosis
+        if not is_ou_arn(value) and not is_ou_id(value):
+            raise PrincipalError(option, value, "%s; expected %s; or %s" % (_ou_arn_problem(value), ORG_PATH_FORM, OU_ARN_FORM))
         how = (
             "give the organization path (e.g. %s) instead; build it in the management account with `%s` repeated up to the root"
         )
