@@ -1,0 +1,302 @@
+"""The key-policy merge plan of kms_org_grant: table-driven cases and properties."""
+
+import copy
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy as kp
+
+ORG = "o-abc1234567"
+OTHER = "o-zzz9876543"
+ROOT = ORG + "/r-ab12/"
+A = ROOT + "ou-ab12-aaaaaaaa/"
+B = ROOT + "ou-ab12-bbbbbbbb/"
+C = A + "ou-ab12-cccccccc/"
+
+ADMIN = {
+    "Sid": "Allow access for Key Administrators",
+    "Effect": "Allow",
+    "Principal": {"AWS": ["arn:aws:iam::111111111111:role/Admin", "arn:aws:iam::111111111111:user/ops"]},
+    "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+               "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+    "Resource": "*",
+}
+IAM_ROOT = {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"}
+SERVICE = {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+           "Action": ["kms:Encrypt*", "kms:Decrypt*"], "Resource": "*",
+           "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111111111111:*"}}}
+
+
+def base():
+    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [copy.deepcopy(IAM_ROOT), copy.deepcopy(ADMIN),
+                                                                         copy.deepcopy(SERVICE)]}
+
+
+def ours(policy, org=ORG):
+    return {s["Sid"]: s for s in kp.statements_of(policy) if isinstance(s, dict) and s.get("Sid", "").endswith(org)
+            and s["Sid"].startswith(("OrgShareUse-", "OrgShareGrants-"))}
+
+
+def scope(policy, org=ORG):
+    """None (no grant), "org", or the sorted patterns of the use statement; both statements agree."""
+    mine = ours(policy, org)
+    if not mine:
+        return None
+    scopes = set()
+    for s in mine.values():
+        pats = kp.org_paths_of(s)
+        scopes.add("org" if pats is None else tuple(sorted(pats)))
+    assert len(scopes) == 1, mine
+    one = scopes.pop()
+    return one if one == "org" else list(one)
+
+
+def apply(policy, **kw):
+    return kp.plan(policy, ORG, **kw)
+
+
+def p(*paths):
+    return [kp.path_pattern(x) for x in paths]
+
+
+# (id, start scope, request, expected changed, expected scope, covered)
+PLAN_CASES = [
+    ("org grant on empty", None, dict(), True, "org", True),
+    ("org grant again", "org", dict(), False, "org", True),
+    ("ous on empty", None, dict(paths=[A, B]), True, sorted(p(A, B)), False),
+    ("ous again, reordered", p(A, B), dict(paths=[B, A]), False, sorted(p(A, B)), False),
+    ("add an ou", p(A), dict(paths=[B]), True, sorted(p(A, B)), False),
+    ("add a child ou", p(A), dict(paths=[C]), True, sorted(p(A, C)), False),
+    ("ous on an org-wide grant are covered", "org", dict(paths=[A]), False, "org", True),
+    ("purge narrows an org-wide grant", "org", dict(paths=[A], purge=True), True, p(A), False),
+    ("purge makes the list exact", p(A, B), dict(paths=[B, C], purge=True), True, sorted(p(B, C)), False),
+    ("purge with the same list", p(A, B), dict(paths=[A, B], purge=True), False, sorted(p(A, B)), False),
+    ("present without ous widens to the org", p(A), dict(), True, "org", True),
+    ("absent one ou", p(A, B), dict(paths=[A], state="absent"), True, p(B), False),
+    ("absent the last ou removes the statements", p(A), dict(paths=[A], state="absent"), True, None, False),
+    ("absent an ou not there", p(A), dict(paths=[B], state="absent"), False, p(A), False),
+    ("absent without ous", p(A, B), dict(state="absent"), True, None, False),
+    ("absent org-wide", "org", dict(state="absent"), True, None, False),
+    ("absent on nothing", None, dict(state="absent"), False, None, False),
+    ("absent ous on an org-wide grant keeps it", "org", dict(paths=[A], state="absent"), False, "org", True),
+]
+
+
+def start_policy(start, allow_grants=True):
+    policy = base()
+    if start is None:
+        return policy
+    pats = None if start == "org" else start
+    policy["Statement"].append(kp.build_statement(ORG, pats, kp.DEFAULT_ACTIONS))
+    if allow_grants:
+        policy["Statement"].append(kp.build_statement(ORG, pats, kp.GRANT_ACTIONS, grants=True))
+    return policy
+
+
+@pytest.mark.parametrize("start,request_,changed,expected,covered", [c[1:] for c in PLAN_CASES], ids=[c[0] for c in PLAN_CASES])
+def test_plan_scopes(start, request_, changed, expected, covered):
+    policy = start_policy(start)
+    before = copy.deepcopy(policy)
+    got_changed, new, mine, got_covered = apply(policy, **request_)
+    assert got_changed is changed
+    assert scope(new) == expected
+    assert got_covered is covered
+    assert policy == before, "the input policy must not be modified"
+    assert mine == list(ours(new).values())
+    # foreign statements: the very same objects, same order
+    foreign_before = [s for s in policy["Statement"] if s.get("Sid", "") not in ours(policy)]
+    foreign_after = [s for s in new["Statement"] if s.get("Sid", "") not in ours(new)]
+    assert [id(s) for s in foreign_after] == [id(s) for s in foreign_before]
+    if not changed:
+        assert new is policy
+
+
+def test_statement_shape():
+    _c, new, mine, _cov = apply(base(), paths=[B, A])
+    use, grants = mine
+    assert use == {
+        "Sid": "OrgShareUse-" + ORG, "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": sorted(kp.DEFAULT_ACTIONS), "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG},
+                      "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [A + "*", B + "*"]}},
+    }
+    assert grants["Sid"] == "OrgShareGrants-" + ORG
+    assert grants["Action"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    assert new["Statement"][:3] == base()["Statement"]
+
+
+def test_allow_grants_false_drops_the_grants_statement():
+    policy = start_policy("org")
+    changed, new, mine, _cov = apply(policy, allow_grants=False)
+    assert changed and [s["Sid"] for s in mine] == ["OrgShareUse-" + ORG]
+    changed, again, _m, _c = apply(new, allow_grants=False)
+    assert not changed
+
+
+def test_actions_are_replaced_and_compared_as_sets():
+    changed, new, mine, _c = apply(base(), actions=["kms:Decrypt", "kms:DescribeKey"])
+    assert changed and mine[0]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert not apply(new, actions=["kms:DescribeKey", "kms:Decrypt", "kms:Decrypt"])[0]
+    assert apply(new)[0]  # back to the default actions
+
+
+def test_our_statements_stay_in_place():
+    policy = start_policy(p(A))
+    policy["Statement"].append({"Sid": "Later", "Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "kms:Decrypt",
+                                "Resource": "*"})
+    _c, new, _m, _cov = apply(policy, paths=[B])
+    assert [s.get("Sid") for s in new["Statement"]] == [s.get("Sid") for s in policy["Statement"]]
+
+
+@pytest.mark.parametrize("variant", [
+    lambda s: s.update(Principal="*"),
+    lambda s: s.update(Action=list(reversed(s["Action"]))),
+    lambda s: s["Condition"]["StringEquals"].update({"aws:PrincipalOrgID": [ORG]}),
+    lambda s: s.update(Resource=["*"]),
+    lambda s: s["Condition"].update({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": list(reversed(
+        s["Condition"]["ForAnyValue:StringLike"]["aws:PrincipalOrgPaths"]))}}),
+    lambda s: s.update(Action=[a.lower() for a in s["Action"]]),
+], ids=["principal-star", "action-order", "list-org-id", "resource-list", "paths-order", "action-case"])
+def test_semantically_equal_statements_make_no_change(variant):
+    policy = start_policy(p(A, B))
+    for s in policy["Statement"][3:]:
+        variant(s)
+    policy["Statement"].reverse()
+    changed, new, _m, _c = apply(policy, paths=[A])
+    assert not changed and new is policy
+
+
+def test_duplicate_of_our_statement_is_removed():
+    policy = start_policy(p(A))
+    policy["Statement"].append(copy.deepcopy(policy["Statement"][3]))
+    changed, new, mine, _c = apply(policy, paths=[A])
+    assert changed and len(mine) == 2
+
+
+def test_other_orgs_statements_are_foreign():
+    policy = base()
+    _c, policy, _m, _cov = kp.plan(policy, OTHER, ["{0}/r-zz99/ou-zz99-11111111/".format(OTHER)])
+    _c, new, _m, _cov = apply(policy, state="absent")
+    assert not _c
+    _c, new, _m, _cov = apply(policy)
+    assert ours(new, OTHER) == ours(policy, OTHER)
+    _c, new, _m, _cov = apply(new, state="absent")
+    assert new["Statement"] == policy["Statement"]
+
+
+def test_single_statement_object_and_missing_version():
+    policy = {"Statement": copy.deepcopy(IAM_ROOT)}
+    changed, new, _m, _c = apply(policy)
+    assert changed and new["Statement"][0] == IAM_ROOT and new["Version"] == "2012-10-17"
+
+
+def test_size_check_and_serialisation():
+    policy = base()
+    text = kp.dump_policy(policy)
+    assert json.loads(text) == policy
+    assert '":"' in text and '", "' not in text and ": " not in text.replace("Allow access for Key Administrators", "")
+    assert kp.check_size(policy) == len(text.encode("utf-8"))
+    big = base()
+    big["Statement"].append({"Sid": "Pad", "Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "kms:Decrypt",
+                             "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:x": ["y" * 40] * 800}}})
+    with pytest.raises(kp.PolicyTooLargeError) as e:
+        kp.check_size(big)
+    assert str(e.value.size) in str(e.value) and "32768" in str(e.value)
+    assert e.value.size == kp.policy_size(big) > 32768
+
+
+def test_load_policy_errors():
+    with pytest.raises(kp.KeyPolicyError):
+        kp.load_policy("{not json")
+    with pytest.raises(kp.KeyPolicyError):
+        kp.load_policy("[]")
+    assert kp.load_policy('{"Statement": []}') == {"Statement": []}
+
+
+def test_policies_differ():
+    a = start_policy(p(A, B))
+    b = copy.deepcopy(a)
+    b["Statement"].reverse()
+    b["Statement"][0]["Principal"] = "*"
+    assert not kp.policies_differ(a, b)
+    b["Statement"][0]["Action"] = "kms:Decrypt"
+    assert kp.policies_differ(a, b)
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+ou_ids = st.from_regex(r"ou-ab12-[a-z0-9]{8}", fullmatch=True)
+paths = st.lists(ou_ids, min_size=1, max_size=3).map(lambda ids: ROOT + "/".join(ids) + "/")
+path_lists = st.lists(paths, max_size=4)
+foreign_statement = st.fixed_dictionaries({
+    "Sid": st.text(alphabet="abcdefXYZ0123 ", min_size=1, max_size=12),
+    "Effect": st.sampled_from(["Allow", "Deny"]),
+    "Principal": st.one_of(st.just("*"), st.fixed_dictionaries({"AWS": st.sampled_from(
+        ["arn:aws:iam::111111111111:root", "111111111111", ["arn:aws:iam::111111111111:role/x", "*"]])}),
+        st.fixed_dictionaries({"Service": st.just("ec2.amazonaws.com")})),
+    "Action": st.one_of(st.sampled_from(["kms:*", "kms:Decrypt"]), st.lists(st.sampled_from(
+        ["kms:Encrypt", "kms:Get*", "kms:CreateGrant"]), min_size=1, max_size=3)),
+    "Resource": st.sampled_from(["*", ["*"]]),
+}) | st.fixed_dictionaries({"Effect": st.just("Allow"), "Principal": st.just({"AWS": "*"}), "Action": st.just("kms:Decrypt"),
+                            "Resource": st.just("*"),
+                            "Condition": st.fixed_dictionaries({"StringEquals": st.fixed_dictionaries({"aws:PrincipalOrgID": st.just(OTHER)})})})
+start_scopes = st.one_of(st.none(), st.just("org"), st.lists(paths, min_size=1, max_size=3).map(lambda x: [kp.path_pattern(y) for y in x]))
+requests = st.fixed_dictionaries({
+    "paths": path_lists,
+    "state": st.sampled_from(["present", "absent"]),
+    "purge": st.booleans(),
+    "allow_grants": st.booleans(),
+    "actions": st.one_of(st.none(), st.lists(st.sampled_from(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt"]), min_size=1)),
+})
+
+
+@st.composite
+def policies(draw):
+    foreign = draw(st.lists(foreign_statement, max_size=5))
+    policy = {"Version": "2012-10-17", "Statement": foreign}
+    start = draw(start_scopes)
+    if start is not None:
+        pats = None if start == "org" else start
+        where = draw(st.integers(min_value=0, max_value=len(foreign)))
+        policy["Statement"][where:where] = [kp.build_statement(ORG, pats, kp.DEFAULT_ACTIONS),
+                                            kp.build_statement(ORG, pats, kp.GRANT_ACTIONS, grants=True)]
+    return policy
+
+
+def foreign_of(policy):
+    return [s for s in kp.statements_of(policy) if s.get("Sid") not in (kp.use_sid(ORG), kp.grants_sid(ORG))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(policies(), requests)
+def test_foreign_statements_are_never_altered(policy, request_):
+    before = copy.deepcopy(foreign_of(policy))
+    objects = [id(s) for s in foreign_of(policy)]
+    _c, new, _m, _cov = kp.plan(policy, ORG, **request_)
+    assert foreign_of(new) == before
+    assert [id(s) for s in foreign_of(new)] == objects
+
+
+@settings(max_examples=150, deadline=None)
+@given(policies(), requests)
+def test_applying_twice_equals_once(policy, request_):
+    _c, once, _m, cov1 = kp.plan(policy, ORG, **request_)
+    changed, twice, _m2, cov2 = kp.plan(copy.deepcopy(once), ORG, **request_)
+    assert not changed
+    assert twice == once and cov1 == cov2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(foreign_statement, max_size=5), path_lists, st.booleans(), st.booleans())
+def test_present_then_absent_restores_the_original(foreign, ou_paths, allow_grants, with_ous_on_absent):
+    original = {"Version": "2012-10-17", "Statement": foreign}
+    _c, granted, _m, _cov = kp.plan(copy.deepcopy(original), ORG, ou_paths, allow_grants=allow_grants)
+    absent_paths = ou_paths if with_ous_on_absent else None
+    _c, restored, _m, _cov = kp.plan(granted, ORG, absent_paths, state="absent")
+    assert not kp.policies_differ(restored, original)
+    assert restored["Statement"] == original["Statement"]
