@@ -1,0 +1,667 @@
+"""EC2 image and snapshot behaviour moto lacks (AMIs, EBS snapshots, launch permissions, copies).
+
+Each patch names the AWS fact it models (see docs/aws-facts.md). In short:
+
+Block device mappings (RegisterImage / CreateImage / DescribeImages / DescribeSnapshots)
+  moto gives every AMI one unencrypted 15 GiB ``/dev/sda1`` snapshot. AWS keeps the mappings it
+  was registered with: several EBS volumes, each from its own snapshot, encrypted or not.
+  DescribeImages shows ``Encrypted`` and ``SnapshotId`` per mapping but no ``KmsKeyId``;
+  DescribeSnapshots shows ``KmsKeyId`` as the full key ARN. A snapshot of an encrypted volume is
+  encrypted under the volume's key; an encrypted volume without a key uses the account's EBS
+  default key, the AWS managed ``alias/aws/ebs`` unless changed.
+
+Launch permissions (ModifyImageAttribute / DescribeImageAttribute / ResetImageAttribute)
+  - org / OU ARNs and account ids are validated (``InvalidAMIAttributeItemValue``);
+  - an AMI with a snapshot under the AWS managed key cannot be shared (``InvalidParameter``);
+  - only the owner may read or change them (``AuthFailure`` for other accounts);
+  - ResetImageAttribute(launchPermission) removes every entry.
+
+Copies (CopyImage)
+  ``Encrypted`` / ``KmsKeyId`` (checked asynchronously: a bad key makes the copy ``failed`` with a
+  ``StateReason``), ``CopyImageTags``, ``TagSpecifications`` (image and snapshot), ``ClientToken``
+  (idempotency), AMI name uniqueness per account and region, ``SourceImageId`` /
+  ``SourceImageRegion`` and their filters, new snapshots in the destination region, a configurable
+  pending time (``patches.CONFIG["copy_pending_seconds"]``) during which the copy is ``pending`` and
+  its snapshots' ``Progress`` grows. Launch permissions are never copied.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+from moto.core.responses import ActionResult, EmptyResult
+
+from . import kms as kms_patch
+
+# Emulator bookkeeping that moto's reset does not know about; cleared by reset_state().
+STATE = {"client_tokens": {}}
+_LOCK = threading.Lock()
+
+# Launch permission principals (docs/aws-facts.md, "Launch permissions").
+ORG_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
+OU_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+def reset_state():
+    with _LOCK:
+        STATE["client_tokens"] = {}
+
+
+def _config():
+    from . import patches
+
+    return patches.CONFIG
+
+
+def _err(code, message):
+    from moto.ec2.exceptions import EC2ClientError
+
+    return EC2ClientError(code, message)
+
+
+def _ec2_backend(account_id, region):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account_id][region]
+
+
+# ---- timing of copies ----------------------------------------------------------------------
+class CopyTimer:
+    """A copy is ``pending`` for ``duration`` seconds after ``start``, then ``available`` or
+    (when ``failure`` = (code, message)) ``failed``. Computed lazily whenever it is read."""
+
+    def __init__(self, duration, failure=None):
+        self.start = time.monotonic()
+        self.duration = float(duration)
+        self.failure = failure
+
+    @property
+    def fraction(self):
+        if self.duration <= 0:
+            return 1.0
+        return min(1.0, (time.monotonic() - self.start) / self.duration)
+
+    @property
+    def done(self):
+        return self.fraction >= 1.0
+
+
+# ---- keys ---------------------------------------------------------------------------------
+def default_ebs_key_arn(backend):
+    """The account's EBS default key in that region: ModifyEbsDefaultKmsKeyId's, else aws/ebs."""
+    if backend.default_kms_key_id:
+        return backend.default_kms_key_id
+    return kms_patch.aws_managed_key(backend.account_id, backend.region_name).arn
+
+
+def _key_arn(backend, key_ref):
+    """A KmsKeyId as EC2 shows it (the full key ARN); unknown references are kept as given."""
+    key = kms_patch.find_key(key_ref, backend.account_id, backend.region_name)
+    return key.arn if key is not None else key_ref
+
+
+def is_aws_managed_key(key_arn):
+    if not key_arn or not key_arn.startswith("arn:"):
+        return False
+    parts = key_arn.split(":", 5)
+    key = kms_patch.find_key(key_arn, parts[4], parts[3])
+    return key is not None and key.key_manager == "AWS"
+
+
+# ---- mappings -----------------------------------------------------------------------------
+def image_mappings(ami):
+    """The AMI's block device mappings as stored: a list of dicts with DeviceName and either
+    SnapshotId (+ VolumeSize, VolumeType, DeleteOnTermination) or an empty volume / ephemeral."""
+    bdm = ami.__dict__.get("_orgshare_bdm")
+    if bdm is not None:
+        return bdm
+    snap = ami.__dict__.get("ebs_snapshot")
+    if snap is None:
+        return []
+    return [{"DeviceName": ami.root_device_name, "SnapshotId": snap.id, "VolumeSize": 15, "VolumeType": "standard", "DeleteOnTermination": False}]
+
+
+def image_snapshots(ami):
+    out = []
+    for m in image_mappings(ami):
+        sid = m.get("SnapshotId")
+        if sid and sid in ami.ec2_backend.snapshots:
+            out.append(ami.ec2_backend.snapshots[sid])
+    return out
+
+
+def _render_mappings(ami):
+    """DescribeImages: Encrypted and SnapshotId per EBS mapping, never KmsKeyId."""
+    out = []
+    for m in image_mappings(ami):
+        entry = {"DeviceName": m["DeviceName"]}
+        if m.get("VirtualName"):
+            entry["VirtualName"] = m["VirtualName"]
+        elif m.get("NoDevice") is not None:
+            entry["NoDevice"] = ""
+        else:
+            ebs = {
+                "DeleteOnTermination": m.get("DeleteOnTermination", True),
+                "VolumeSize": m.get("VolumeSize"),
+                "VolumeType": m.get("VolumeType", "gp2"),
+            }
+            sid = m.get("SnapshotId")
+            if sid:
+                ebs["SnapshotId"] = sid
+                snap = ami.ec2_backend.snapshots.get(sid)
+                ebs["Encrypted"] = bool(snap.encrypted) if snap is not None else False
+            else:
+                ebs["Encrypted"] = bool(m.get("Encrypted", False))
+            for k in ("Iops", "Throughput"):
+                if m.get(k) is not None:
+                    ebs[k] = m[k]
+            entry["Ebs"] = ebs
+        out.append(entry)
+    return out
+
+
+def _set_mappings(ami, mappings, root_device_name=None):
+    """Replace moto's automatic 15 GiB root snapshot by real mappings."""
+    auto = ami.__dict__.get("ebs_snapshot")
+    if auto is not None:
+        ami.ec2_backend.snapshots.pop(auto.id, None)
+    ami._orgshare_bdm = mappings
+    ami.root_device_type = "ebs"
+    ami.root_device_name = root_device_name or (mappings[0]["DeviceName"] if mappings else ami.root_device_name)
+    root = next((m for m in mappings if m["DeviceName"] == ami.root_device_name and m.get("SnapshotId")), None)
+    root = root or next((m for m in mappings if m.get("SnapshotId")), None)
+    ami.ebs_snapshot = ami.ec2_backend.snapshots.get(root["SnapshotId"]) if root else None
+    for m in mappings:
+        snap = ami.ec2_backend.snapshots.get(m.get("SnapshotId") or "")
+        if snap is not None and not snap.from_ami:
+            # AWS refuses to delete a snapshot an AMI uses (InvalidSnapshot.InUse)
+            snap.from_ami = ami.id
+
+
+def _as_bool(v):
+    if isinstance(v, str):
+        return v.lower() == "true"
+    return bool(v) if v is not None else None
+
+
+def _parse_register_mappings(backend, mappings):
+    """RegisterImage BlockDeviceMappings -> stored mappings, validated as AWS does."""
+    out = []
+    for raw in mappings or []:
+        dev = raw.get("DeviceName")
+        if not dev:
+            raise _err("InvalidBlockDeviceMapping", "The device name must be specified.")
+        if raw.get("VirtualName"):
+            out.append({"DeviceName": dev, "VirtualName": raw["VirtualName"]})
+            continue
+        if "NoDevice" in raw:
+            out.append({"DeviceName": dev, "NoDevice": ""})
+            continue
+        ebs = raw.get("Ebs") or {}
+        m = {
+            "DeviceName": dev,
+            "VolumeType": ebs.get("VolumeType") or "gp2",
+            "DeleteOnTermination": True if ebs.get("DeleteOnTermination") is None else _as_bool(ebs.get("DeleteOnTermination")),
+        }
+        for k in ("Iops", "Throughput"):
+            if ebs.get(k) is not None:
+                m[k] = int(ebs[k])
+        size = int(ebs["VolumeSize"]) if ebs.get("VolumeSize") is not None else None
+        sid = ebs.get("SnapshotId")
+        if sid:
+            if sid not in backend.snapshots:
+                raise _err("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist." % sid)
+            if ebs.get("Encrypted") is not None:
+                # AWS: for a mapping from an existing snapshot "you must omit this parameter";
+                # the encryption comes from the snapshot.
+                raise _err(
+                    "InvalidBlockDeviceMapping",
+                    "The Encrypted parameter cannot be specified for a block device mapping with a snapshot (%s)." % dev,
+                )
+            snap = backend.snapshots[sid]
+            if size is not None and size < snap.volume_size:
+                raise _err(
+                    "InvalidBlockDeviceMapping",
+                    "Volume of size %d is smaller than snapshot '%s', expect size >= %d" % (size, sid, snap.volume_size),
+                )
+            m["SnapshotId"] = sid
+            m["VolumeSize"] = size if size is not None else snap.volume_size
+        else:
+            if size is None:
+                raise _err("InvalidBlockDeviceMapping", "The volume size must be specified for an empty volume (%s)." % dev)
+            m["VolumeSize"] = size
+            m["Encrypted"] = bool(_as_bool(ebs.get("Encrypted")))
+        out.append(m)
+    return out
+
+
+# ---- names, owners ---------------------------------------------------------------------------
+def check_name_unique(backend, name):
+    """AMI names are unique per account and region: InvalidAMIName.Duplicate."""
+    if not name:
+        return
+    for ami in list(backend.amis.values()):
+        if ami.name == name and ami.owner_id == backend.account_id:
+            raise _err("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s" % (name, ami.id))
+
+
+def owned_image(backend, ami_id):
+    """The caller's own AMI; another account's AMI answers AuthFailure (as AWS does for
+    DescribeImageAttribute / ModifyImageAttribute / ResetImageAttribute by a non-owner)."""
+    from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
+    from moto.ec2.models import ec2_backends
+
+    if not ami_id or not ami_id.startswith("ami-"):
+        raise MalformedAMIIdError([ami_id])
+    if ami_id in backend.amis:
+        return backend.amis[ami_id]
+    for account_id, regions in list(ec2_backends.items()):
+        if account_id == backend.account_id or backend.region_name not in regions.keys():
+            continue
+        if ami_id in regions[backend.region_name].amis:
+            raise _err("AuthFailure", "Not authorized for image:%s" % ami_id)
+    raise InvalidAMIIdError(ami_id)
+
+
+# ---- launch permissions ------------------------------------------------------------------------
+def validate_launch_permissions(entries):
+    """InvalidAMIAttributeItemValue for anything that is not a 12-digit account, the group "all",
+    an organization ARN or an OU ARN (a bare o-/ou- id or an account ARN is rejected)."""
+    from moto.ec2.exceptions import InvalidAMIAttributeItemValueError
+
+    for perm in entries:
+        if "UserId" in perm and not ACCOUNT_RE.match(str(perm["UserId"])):
+            raise InvalidAMIAttributeItemValueError("userId", perm["UserId"])
+        if "Group" in perm and perm["Group"] != "all":
+            raise InvalidAMIAttributeItemValueError("UserGroup", perm["Group"])
+        if "OrganizationArn" in perm and not ORG_ARN_RE.match(str(perm["OrganizationArn"])):
+            raise InvalidAMIAttributeItemValueError("OrganizationArn", perm["OrganizationArn"])
+        if "OrganizationalUnitArn" in perm and not OU_ARN_RE.match(str(perm["OrganizationalUnitArn"])):
+            raise InvalidAMIAttributeItemValueError("OrganizationalUnitArn", perm["OrganizationalUnitArn"])
+        if not any(k in perm for k in ("UserId", "Group", "OrganizationArn", "OrganizationalUnitArn")):
+            raise _err("InvalidParameterValue", "Empty launch permission entry")
+
+
+def check_shareable(ami):
+    """AWS refuses to share an AMI whose snapshots use the AWS managed key."""
+    for snap in image_snapshots(ami):
+        if snap.encrypted and is_aws_managed_key(snap.kms_key_id):
+            raise _err("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared")
+
+
+# ---- snapshots --------------------------------------------------------------------------------
+def copy_snapshot_into(dest, src_snap, same_region, encrypted, kms_key_id, description, timer=None, from_ami=None):
+    """One snapshot copy in ``dest`` with the encryption AWS gives it:
+
+    - ``KmsKeyId`` (requires ``Encrypted``): that key;
+    - ``Encrypted`` without a key: the destination's EBS default key;
+    - neither: an encrypted source stays encrypted, under the same key within its region and
+      under the destination's EBS default key across regions (KMS keys are regional);
+      an unencrypted source stays unencrypted (you cannot make an unencrypted copy of an
+      encrypted snapshot).
+    """
+    from moto.ec2.models.elastic_block_store import Snapshot
+    from moto.ec2.utils import random_snapshot_id
+
+    if kms_key_id:
+        enc, key = True, _key_arn(dest, kms_key_id)
+    elif encrypted:
+        enc, key = True, default_ebs_key_arn(dest)
+    elif src_snap.encrypted:
+        enc = True
+        key = src_snap.kms_key_id if same_region and src_snap.kms_key_id else default_ebs_key_arn(dest)
+    else:
+        enc, key = False, None
+    snap = Snapshot(dest, random_snapshot_id(), volume=src_snap.volume, description=description, encrypted=enc, kms_key_id=key, from_ami=from_ami)
+    snap.encrypted = enc
+    snap._orgshare_copy = timer
+    dest.snapshots[snap.id] = snap
+    return snap
+
+
+def key_failure(dest, kms_key_id):
+    """The asynchronous KmsKeyId check of CopyImage: None, or the (Code, Message) of the
+    copy's StateReason when the key is not usable in the destination region."""
+    if not kms_key_id:
+        return None
+    key = kms_patch.find_key(kms_key_id, dest.account_id, dest.region_name)
+    if key is None:
+        return ("Client.InvalidKMSKey.NotFound", "The KMS key provided (%s) does not exist in %s." % (kms_key_id, dest.region_name))
+    if key.key_state != "Enabled" or not key.enabled:
+        return ("Client.InvalidKMSKey.InvalidState", "The KMS key provided is in an incorrect state")
+    return None
+
+
+def _tags_of(specs, resource_type):
+    tags = {}
+    for spec in specs or []:
+        if spec.get("ResourceType") == resource_type:
+            for t in spec.get("Tags") or []:
+                tags[t["Key"]] = t.get("Value", "")
+        elif spec.get("ResourceType") not in ("image", "snapshot"):
+            from moto.ec2.exceptions import InvalidTaggableResourceType
+
+            raise InvalidTaggableResourceType(spec.get("ResourceType"))
+    return tags
+
+
+def copy_image(dest, params):
+    """CopyImage in the destination backend ``dest``; ``params`` are the API parameters."""
+    from moto.ec2.exceptions import InvalidAMIIdError, InvalidParameterDependency, UnvailableAMIIdError
+    from moto.ec2.models.amis import Ami
+    from moto.ec2.utils import random_ami_id
+
+    source_id = params.get("SourceImageId")
+    source_region = params.get("SourceRegion")
+    encrypted = bool(_as_bool(params.get("Encrypted")))
+    kms_key_id = params.get("KmsKeyId")
+    token = params.get("ClientToken")
+    specs = params.get("TagSpecifications") or []
+    fingerprint = json.dumps(
+        {
+            "SourceImageId": source_id,
+            "SourceRegion": source_region,
+            "Name": params.get("Name"),
+            "Description": params.get("Description"),
+            "Encrypted": encrypted,
+            "KmsKeyId": kms_key_id,
+            "CopyImageTags": bool(_as_bool(params.get("CopyImageTags"))),
+            "TagSpecifications": specs,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    token_key = (dest.account_id, dest.region_name, token)
+    with _LOCK:
+        # ClientToken: the same token and parameters give the original result; the same token
+        # with other parameters is IdempotentParameterMismatch.
+        if token and token_key in STATE["client_tokens"]:
+            old_fp, old_id = STATE["client_tokens"][token_key]
+            if old_fp != fingerprint:
+                raise _err(
+                    "IdempotentParameterMismatch",
+                    "Client token %s was already used with different parameters (for %s)." % (token, old_id),
+                )
+            return old_id
+
+        if kms_key_id and not encrypted:
+            raise InvalidParameterDependency("KmsKeyId", "Encrypted")
+        try:
+            src_backend = _ec2_backend(dest.account_id, source_region)
+        except Exception:
+            raise _err("InvalidParameterValue", "Invalid value '%s' for SourceRegion" % source_region)
+        src = src_backend.amis.get(source_id)
+        if src is None:
+            raise InvalidAMIIdError(source_id or "")
+        if src.state != "available":
+            raise UnvailableAMIIdError(source_id)
+        name = params.get("Name")
+        check_name_unique(dest, name)
+
+        failure = key_failure(dest, kms_key_id) if kms_key_id else None
+        timer = CopyTimer(_config()["copy_pending_seconds"], failure)
+        ami_id = random_ami_id()
+        ami = Ami(dest, ami_id, instance=None, source_ami=src, name=name, description=params.get("Description"))
+        same_region = source_region == dest.region_name
+        snap_tags = _tags_of(specs, "snapshot")
+        mappings = []
+        for m in image_mappings(src):
+            m = dict(m)
+            sid = m.get("SnapshotId")
+            if sid and sid in src_backend.snapshots:
+                snap = copy_snapshot_into(
+                    dest,
+                    src_backend.snapshots[sid],
+                    same_region,
+                    encrypted,
+                    kms_key_id if failure is None else None,
+                    "Copied for DestinationAmi %s from SourceAmi %s for SourceSnapshot %s." % (ami_id, source_id, sid),
+                    timer=timer,
+                    from_ami=ami_id,
+                )
+                if failure is not None and kms_key_id:
+                    snap.kms_key_id = kms_key_id
+                snap.add_tags(snap_tags)
+                m["SnapshotId"] = snap.id
+            elif not sid and (encrypted or kms_key_id):
+                m["Encrypted"] = True
+            mappings.append(m)
+        _set_mappings(ami, mappings, src.root_device_name)
+        ami._orgshare_copy = timer
+        ami.source_image_id = source_id
+        ami.source_image_region = source_region
+        if _as_bool(params.get("CopyImageTags")):
+            # only user-defined tags; aws: system tags are never copied
+            ami.add_tags({t["key"]: t["value"] for t in src.get_tags() if not t["key"].startswith("aws:")})
+        ami.add_tags(_tags_of(specs, "image"))
+        dest.amis[ami_id] = ami
+        if token:
+            STATE["client_tokens"][token_key] = (fingerprint, ami_id)
+        return ami_id
+
+
+# ---- the patches ------------------------------------------------------------------------------
+def apply():  # noqa: C901 - one place that lists every EC2 patch
+    from moto.ec2.models.amis import Ami, AmiBackend
+    from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
+    from moto.ec2.responses.amis import AmisResponse
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+
+    # Ami: lazily computed state of copies; real mappings; source image fields.
+    Ami._orgshare_bdm = None
+    Ami._orgshare_copy = None
+    Ami.source_image_id = None
+    Ami.source_image_region = None
+
+    def _get_state(self):
+        timer = self.__dict__.get("_orgshare_copy")
+        if timer is not None:
+            if not timer.done:
+                return "pending"
+            if timer.failure:
+                return "failed"
+        return self.__dict__.get("_state", "available")
+
+    def _set_state(self, value):
+        self.__dict__["_state"] = value
+
+    Ami.state = property(_get_state, _set_state)
+
+    def _state_reason(self):
+        timer = self.__dict__.get("_orgshare_copy")
+        if timer is not None and timer.done and timer.failure:
+            return {"Code": timer.failure[0], "Message": timer.failure[1]}
+        return None
+
+    Ami.state_reason = property(_state_reason)
+    Ami.block_device_mappings = property(_render_mappings)
+
+    orig_filter = Ami.get_filter_value
+
+    def get_filter_value(self, filter_name, method_name=None):
+        if filter_name == "source-image-id":
+            return self.source_image_id
+        if filter_name == "source-image-region":
+            return self.source_image_region
+        if filter_name == "block-device-mapping.snapshot-id":
+            return [m.get("SnapshotId") for m in image_mappings(self) if m.get("SnapshotId")]
+        if filter_name == "block-device-mapping.encrypted":
+            return [str(m["Ebs"]["Encrypted"]).lower() for m in _render_mappings(self) if "Ebs" in m]
+        return orig_filter(self, filter_name, method_name)
+
+    Ami.get_filter_value = get_filter_value
+
+    # Snapshot: Progress / State of copies in flight.
+    Snapshot._orgshare_copy = None
+
+    def _get_status(self):
+        timer = self.__dict__.get("_orgshare_copy")
+        if timer is not None:
+            if not timer.done:
+                return "pending"
+            if timer.failure:
+                return "error"
+        return self.__dict__.get("_status", "completed")
+
+    def _set_status(self, value):
+        self.__dict__["_status"] = value
+
+    Snapshot.status = property(_get_status, _set_status)
+    Snapshot.state = property(_get_status, _set_status)
+
+    def _progress(self):
+        timer = self.__dict__.get("_orgshare_copy")
+        if timer is None:
+            return "100%"
+        return "%d%%" % int(timer.fraction * 100)
+
+    Snapshot.progress = property(_progress)
+
+    def _state_message(self):
+        timer = self.__dict__.get("_orgshare_copy")
+        if timer is not None and timer.done and timer.failure:
+            return timer.failure[1]
+        return None
+
+    Snapshot.state_message = property(_state_message)
+
+    # Volumes and snapshots keep their key (as a full ARN).
+    orig_create_volume = EBSBackend.create_volume
+
+    def create_volume(self, *args, **kwargs):
+        volume = orig_create_volume(self, *args, **kwargs)
+        if volume.snapshot_id and not kwargs.get("kms_key_id"):
+            snap = self.snapshots.get(volume.snapshot_id)
+            if snap is not None and snap.encrypted:
+                volume.encrypted, volume.kms_key_id = True, snap.kms_key_id
+        if volume.kms_key_id:
+            volume.kms_key_id = _key_arn(self, volume.kms_key_id)
+        return volume
+
+    EBSBackend.create_volume = create_volume
+
+    orig_create_snapshot = EBSBackend.create_snapshot
+
+    def create_snapshot(self, volume_id, description, owner_id=None, from_ami=None):
+        """A snapshot of an encrypted volume is encrypted under the volume's key."""
+        snap = orig_create_snapshot(self, volume_id, description, owner_id=owner_id, from_ami=from_ami)
+        if snap.volume.encrypted:
+            snap.encrypted = True
+            snap.kms_key_id = snap.volume.kms_key_id or default_ebs_key_arn(self)
+        return snap
+
+    EBSBackend.create_snapshot = create_snapshot
+
+    def copy_snapshot(self, source_snapshot_id, source_region, description, kms_key_id, encrypted=False):
+        from moto.ec2.exceptions import InvalidParameterDependency
+
+        if kms_key_id and not encrypted:
+            raise InvalidParameterDependency("KmsKeyId", "Encrypted")
+        src = _ec2_backend(self.account_id, source_region).get_snapshot(source_snapshot_id)
+        return copy_snapshot_into(self, src, source_region == self.region_name, encrypted, kms_key_id, description)
+
+    EBSBackend.copy_snapshot = copy_snapshot
+
+    def copy_snapshot_response(self):
+        tags = self._parse_tag_specification().get("snapshot", {})
+        self.error_on_dryrun()
+        snapshot = self.ec2_backend.copy_snapshot(
+            source_snapshot_id=self._get_param("SourceSnapshotId"),
+            source_region=self._get_param("SourceRegion"),
+            description=self._get_param("Description"),
+            kms_key_id=self._get_param("KmsKeyId"),
+            encrypted=bool(_as_bool(self._get_param("Encrypted"))),
+        )
+        snapshot.add_tags(tags)
+        return ActionResult({"SnapshotId": snapshot.id, "Tags": snapshot.tag_set})
+
+    ElasticBlockStore.copy_snapshot = copy_snapshot_response
+
+    # Images: register with mappings, names unique, copies, launch permissions.
+    def register_image(self):
+        name = self._get_param("Name")
+        self.error_on_dryrun()
+        backend = self.ec2_backend
+        mappings = _parse_register_mappings(backend, self._get_param("BlockDeviceMappings", []))
+        specs = self._get_param("TagSpecifications", [])
+        image_tags = _tags_of(specs, "image")
+        check_name_unique(backend, name)
+        image = backend.register_image(name, self._get_param("Description", ""))
+        if mappings:
+            _set_mappings(image, mappings, self._get_param("RootDeviceName"))
+        for attr, param in (("architecture", "Architecture"), ("virtualization_type", "VirtualizationType"), ("boot_mode", "BootMode")):
+            if self._get_param(param):
+                setattr(image, attr, self._get_param(param))
+        image.add_tags(image_tags)
+        for snap in image_snapshots(image):
+            snap.add_tags(_tags_of(specs, "snapshot"))
+        return ActionResult({"ImageId": image.id})
+
+    AmisResponse.register_image = register_image
+
+    orig_create_image = AmiBackend.create_image
+
+    def create_image(self, instance_id, name, description, tag_specifications):
+        check_name_unique(self, name)
+        snap_tags = _tags_of(tag_specifications, "snapshot")
+        image = orig_create_image(self, instance_id, name, description, [s for s in tag_specifications if s.get("ResourceType") != "snapshot"])
+        for snap in image_snapshots(image):
+            snap.add_tags(snap_tags)
+        return image
+
+    AmiBackend.create_image = create_image
+
+    def copy_image_response(self):
+        self.error_on_dryrun()
+        params = {
+            k: self._get_param(k)
+            for k in ("SourceImageId", "SourceRegion", "Name", "Description", "Encrypted", "KmsKeyId", "CopyImageTags", "TagSpecifications", "ClientToken")
+        }
+        return ActionResult({"ImageId": copy_image(self.ec2_backend, params)})
+
+    AmisResponse.copy_image = copy_image_response
+
+    orig_validate = AmiBackend.validate_permission_targets
+
+    def validate_permission_targets(self, permissions):
+        validate_launch_permissions(permissions)
+        orig_validate(self, permissions)
+
+    AmiBackend.validate_permission_targets = validate_permission_targets
+
+    orig_modify = AmiBackend.modify_image_attribute
+
+    def modify_image_attribute(self, ami_id, launch_permissions_to_add, launch_permissions_to_remove):
+        ami = owned_image(self, ami_id)
+        validate_launch_permissions(launch_permissions_to_add)
+        validate_launch_permissions(launch_permissions_to_remove)
+        if launch_permissions_to_add:
+            check_shareable(ami)
+        return orig_modify(self, ami_id, launch_permissions_to_add, launch_permissions_to_remove)
+
+    AmiBackend.modify_image_attribute = modify_image_attribute
+
+    orig_describe_attr = AmisResponse.describe_image_attribute
+
+    def describe_image_attribute(self):
+        owned_image(self.ec2_backend, self._get_param("ImageId"))
+        return orig_describe_attr(self)
+
+    AmisResponse.describe_image_attribute = describe_image_attribute
+
+    def reset_image_attribute(self):
+        """ResetImageAttribute(launchPermission): remove every launch permission (moto: 500)."""
+        ami_id = self._get_param("ImageId")
+        attribute = self._get_param("Attribute")
+        self.error_on_dryrun()
+        ami = owned_image(self.ec2_backend, ami_id)
+        if attribute != "launchPermission":
+            raise _err("InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Only launchPermission can be reset." % attribute)
+        ami.launch_permissions = []
+        return EmptyResult()
+
+    AmisResponse.reset_image_attribute = reset_image_attribute

@@ -1,0 +1,125 @@
+"""(a) AMIs with real block device mappings; encrypted snapshots; the AWS managed aws/ebs key."""
+
+import boto3
+
+from helpers import error_of, raw_client
+from orgshare_emulator.fixtures import create_key, credentials_for, image_keys, make_image, make_snapshot
+
+
+def test_register_image_keeps_several_mappings_and_their_encryption(aws):
+    ec2, kms = aws.client("ec2"), aws.client("kms")
+    key = create_key(kms, description="golden")
+    image_id = make_image(
+        ec2,
+        "golden-1",
+        volumes=[
+            {"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": key},
+            {"device_name": "/dev/xvdb", "size": 20},
+            {"device_name": "/dev/xvdc", "size": 4, "encrypted": True},
+        ],
+    )
+    image = ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    mappings = {m["DeviceName"]: m["Ebs"] for m in image["BlockDeviceMappings"]}
+    assert sorted(mappings) == ["/dev/xvda", "/dev/xvdb", "/dev/xvdc"]
+    assert [mappings[d]["Encrypted"] for d in sorted(mappings)] == [True, False, True]
+    assert [mappings[d]["VolumeSize"] for d in sorted(mappings)] == [8, 20, 4]
+    assert image["RootDeviceName"] == "/dev/xvda" and image["RootDeviceType"] == "ebs"
+    # As AWS: DescribeImages never shows the key; DescribeSnapshots does, as a full ARN.
+    assert all("KmsKeyId" not in ebs for ebs in mappings.values())
+    keys = image_keys(ec2, image_id)
+    assert keys["/dev/xvda"] == key
+    assert keys["/dev/xvdb"] is None
+    ebs_key = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
+    assert keys["/dev/xvdc"] == ebs_key["Arn"]
+    # each mapping has its own snapshot
+    assert len({ebs["SnapshotId"] for ebs in mappings.values()}) == 3
+
+
+def test_default_volumes_one_unencrypted_root(aws):
+    ec2 = aws.client("ec2")
+    image = ec2.describe_images(ImageIds=[make_image(ec2, "plain")])["Images"][0]
+    assert [(m["DeviceName"], m["Ebs"]["Encrypted"], m["Ebs"]["VolumeSize"]) for m in image["BlockDeviceMappings"]] == [("/dev/xvda", False, 8)]
+
+
+def test_aws_managed_ebs_key_exists_in_every_region_with_key_manager_aws(aws):
+    for region in ("us-east-1", "eu-central-1", "ap-southeast-2"):
+        kms = aws.client("kms", region)
+        meta = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
+        assert meta["KeyManager"] == "AWS"
+        assert meta["Arn"].startswith("arn:aws:kms:%s:%s:key/" % (region, aws.account_id))
+        aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+        assert aliases["alias/aws/ebs"] == meta["KeyId"]
+
+
+def test_encrypted_volume_without_key_uses_aws_managed_key(aws):
+    ec2, kms = aws.client("ec2"), aws.client("kms")
+    vol = ec2.create_volume(Size=4, AvailabilityZone="us-east-1a", Encrypted=True)
+    assert vol["KmsKeyId"] == kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
+
+
+def test_snapshot_of_encrypted_volume_keeps_key_as_arn_even_if_given_by_alias(aws):
+    ec2, kms = aws.client("ec2"), aws.client("kms")
+    key = create_key(kms, alias="alias/team-key")
+    snap_id = make_snapshot(ec2, size=2, kms_key_id="alias/team-key")
+    snap = ec2.describe_snapshots(SnapshotIds=[snap_id])["Snapshots"][0]
+    assert snap["Encrypted"] is True and snap["KmsKeyId"] == key
+
+
+def test_copy_snapshot_with_kms_key_id(aws):
+    ec2, kms = aws.client("ec2"), aws.client("kms")
+    key = create_key(kms)
+    src = make_snapshot(ec2, size=2)
+    copy = ec2.copy_snapshot(SourceSnapshotId=src, SourceRegion="us-east-1", Encrypted=True, KmsKeyId=key)["SnapshotId"]
+    snap = ec2.describe_snapshots(SnapshotIds=[copy])["Snapshots"][0]
+    assert (snap["Encrypted"], snap["KmsKeyId"]) == (True, key)
+    # cross-region copy of an encrypted snapshot without a key: the destination's aws/ebs key
+    west = aws.client("ec2", "us-west-2")
+    copy2 = west.copy_snapshot(SourceSnapshotId=copy, SourceRegion="us-east-1")["SnapshotId"]
+    snap2 = west.describe_snapshots(SnapshotIds=[copy2])["Snapshots"][0]
+    assert snap2["Encrypted"] is True
+    assert snap2["KmsKeyId"] == aws.client("kms", "us-west-2").describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
+
+
+def test_register_image_rejects_unknown_snapshot_and_encrypted_flag_with_snapshot(aws):
+    ec2 = raw_client(aws, "ec2")
+    code, _ = error_of(
+        ec2.register_image, Name="bad-1", RootDeviceName="/dev/xvda",
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": "snap-0123456789abcdef0"}}],
+    )
+    assert code == "InvalidSnapshot.NotFound"
+    snap = make_snapshot(ec2, size=2)
+    code, _ = error_of(
+        ec2.register_image, Name="bad-2", RootDeviceName="/dev/xvda",
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap, "Encrypted": True}}],
+    )
+    assert code == "InvalidBlockDeviceMapping"
+
+
+def test_snapshot_in_use_by_an_image_cannot_be_deleted_until_deregistered(aws):
+    ec2 = raw_client(aws, "ec2")
+    image_id = make_image(ec2, "in-use")
+    snap = ec2.describe_images(ImageIds=[image_id])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    assert error_of(ec2.delete_snapshot, SnapshotId=snap)[0] == "InvalidSnapshot.InUse"
+    ec2.deregister_image(ImageId=image_id)
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+    ec2.delete_snapshot(SnapshotId=snap)
+
+
+def test_ami_names_are_unique_per_account_and_region(aws):
+    ec2 = raw_client(aws, "ec2")
+    first = make_image(ec2, "same-name")
+    code, message = error_of(make_image, ec2, "same-name")
+    assert code == "InvalidAMIName.Duplicate" and first in message
+    # another region is fine
+    make_image(aws.client("ec2", "eu-west-1"), "same-name")
+
+
+def test_credentials_for_a_second_account(aws):
+    access_key, secret_key = credentials_for(aws.emulator, "111122223333")
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, aws_access_key_id=access_key, aws_secret_access_key=secret_key)
+    assert sts.get_caller_identity()["Account"] == "111122223333"
+    other = aws.client("ec2", access_key=access_key, secret_key=secret_key)
+    make_image(other, "theirs")
+    assert [i["OwnerId"] for i in other.describe_images(Owners=["self"])["Images"]] == ["111122223333"]
+    assert aws.client("ec2").describe_images(Owners=["self"])["Images"] == []
+    assert credentials_for(aws.emulator, "111122223333") == (access_key, secret_key)
