@@ -1,0 +1,209 @@
+"""The role orgshare.aws.ami_distribute and the distribute / unshare / audit playbooks, end to end
+with ansible-playbook against the emulator: first run, re-run unchanged, --check on a fresh and on a
+converged state, state absent, and a region with a bad key that converges once fixed."""
+
+import json
+import os
+import re
+
+import pytest
+
+from orgshare_emulator.fixtures import create_key, make_image
+
+SOURCE = "us-east-1"
+COPY_REGIONS = ["us-west-2", "eu-west-1"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: orgshare.aws.ami_distribute
+    - ansible.builtin.copy:
+        content: "{{ ami_distribute_result | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0644"
+      check_mode: false
+"""
+
+
+def recap(proc):
+    m = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    assert m, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"ok": int(m.group(1)), "changed": int(m.group(2)), "failed": int(m.group(4))}
+
+
+@pytest.fixture
+def world(aws):
+    """An organization with OUs and accounts, a key per region, an encrypted AMI in the source region."""
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    o = org.describe_organization()["Organization"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]
+    account = org.create_account(Email="a@example.com", AccountName="app")["CreateAccountStatus"]["AccountId"]
+    keys = {r: create_key(aws.client("kms", r), description="golden " + r) for r in [SOURCE] + COPY_REGIONS}
+    image_id = make_image(
+        aws.client("ec2", SOURCE),
+        "golden-1",
+        volumes=[
+            {"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": keys[SOURCE]},
+            {"device_name": "/dev/xvdb", "size": 20, "encrypted": True, "kms_key_id": keys[SOURCE]},
+        ],
+    )
+    return {
+        "org_id": o["Id"],
+        "org_arn": o["Arn"],
+        "root": root,
+        "ou_arn": ou["Arn"],
+        "ou_path": "%s/%s/%s/" % (o["Id"], root, ou["Id"]),
+        "account": account,
+        "keys": keys,
+        "image_id": image_id,
+    }
+
+
+def role_vars(aws, world, tmp_path, **over):
+    v = {
+        "ami_distribute_source_image_id": world["image_id"],
+        "ami_distribute_source_region": SOURCE,
+        "ami_distribute_regions": [{"region": r, "kms_key_id": world["keys"][r]} for r in COPY_REGIONS],
+        "ami_distribute_organizational_unit_arns": [world["ou_arn"]],
+        "ami_distribute_account_ids": [world["account"]],
+        "ami_distribute_aws_endpoint_url": aws.endpoint_url,
+        "ami_distribute_wait_timeout": 120,
+        "result_file": str(tmp_path / "result.json"),
+    }
+    v.update(over)
+    return v
+
+
+def copies(aws, image_id):
+    out = {}
+    for r in COPY_REGIONS:
+        imgs = aws.client("ec2", r).describe_images(
+            Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [image_id]}]
+        )["Images"]
+        out[r] = [i["ImageId"] for i in imgs]
+    return out
+
+
+def launch_permissions(aws, region, image_id):
+    lp = aws.client("ec2", region).describe_image_attribute(ImageId=image_id, Attribute="launchPermission")
+    return sorted(
+        e.get("OrganizationalUnitArn") or e.get("OrganizationArn") or e.get("UserId") or e.get("Group")
+        for e in lp["LaunchPermissions"]
+    )
+
+
+def key_policy_text(aws, key_arn):
+    region = key_arn.split(":")[3]
+    return aws.client("kms", region).get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+
+
+def assert_distributed(aws, world):
+    found = copies(aws, world["image_id"])
+    assert all(len(v) == 1 for v in found.values()), found
+    targets = [(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS]
+    for region, image_id in targets:
+        assert launch_permissions(aws, region, image_id) == sorted([world["ou_arn"], world["account"]])
+    for key in world["keys"].values():
+        policy = json.loads(key_policy_text(aws, key))
+        paths = json.dumps(policy)
+        assert world["ou_path"] + "*" in paths, policy
+    return targets
+
+
+def test_distribute_then_rerun_then_check(aws, world, run_playbook, tmp_path):
+    v = role_vars(aws, world, tmp_path)
+    first = run_playbook(PLAY, v)
+    assert first.returncode == 0, first.stdout[-4000:]
+    assert recap(first)["changed"] > 0
+    targets = assert_distributed(aws, world)
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert sorted(result) == sorted([SOURCE] + COPY_REGIONS)
+    for region, image_id in targets:
+        assert result[region]["image_id"] == image_id
+        assert result[region]["kms_key_arn"] == world["keys"][region]
+        assert result[region]["launch_permissions"]["organizational_unit_arns"] == [world["ou_arn"]]
+
+    aws.emulator.clear_calls()
+    second = run_playbook(PLAY, v)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert recap(second)["changed"] == 0, second.stdout[-4000:]
+    assert aws.write_calls() == []
+
+    check = run_playbook(PLAY, v, check=True)
+    assert check.returncode == 0, check.stdout[-4000:]
+    assert recap(check)["changed"] == 0
+    assert aws.write_calls() == []
+    assert_distributed(aws, world)
+
+
+def test_check_mode_on_a_fresh_state_writes_nothing(aws, world, run_playbook, tmp_path):
+    aws.emulator.clear_calls()
+    proc = run_playbook(PLAY, role_vars(aws, world, tmp_path), check=True)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert recap(proc)["changed"] > 0
+    assert aws.write_calls() == []
+    assert copies(aws, world["image_id"]) == {r: [] for r in COPY_REGIONS}
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == []
+
+
+def test_absent_unshares_everything_and_keeps_the_amis(aws, world, run_playbook, tmp_path):
+    v = role_vars(aws, world, tmp_path)
+    assert run_playbook(PLAY, v).returncode == 0
+    targets = assert_distributed(aws, world)
+    # someone else's share on the source survives
+    aws.client("ec2", SOURCE).modify_image_attribute(
+        ImageId=world["image_id"], Attribute="launchPermission", LaunchPermission={"Add": [{"UserId": "999988887777"}]}
+    )
+    gone = run_playbook(PLAY, dict(v, ami_distribute_state="absent"))
+    assert gone.returncode == 0, gone.stdout[-4000:]
+    for region, image_id in targets:
+        expected = ["999988887777"] if region == SOURCE else []
+        assert launch_permissions(aws, region, image_id) == expected
+    for key in world["keys"].values():
+        assert world["ou_path"] not in key_policy_text(aws, key)
+        assert "Enable IAM User Permissions" in key_policy_text(aws, key)
+    assert all(len(v) == 1 for v in copies(aws, world["image_id"]).values())
+    again = run_playbook(PLAY, dict(v, ami_distribute_state="absent"))
+    assert again.returncode == 0 and recap(again)["changed"] == 0, again.stdout[-4000:]
+
+
+def test_a_region_with_a_bad_key_fails_then_converges_when_fixed(aws, world, run_playbook, tmp_path):
+    bad = world["keys"]["us-west-2"].replace("us-west-2", "eu-west-1")  # a key of another region
+    v = role_vars(aws, world, tmp_path)
+    v["ami_distribute_regions"] = [
+        {"region": "us-west-2", "kms_key_id": bad},
+        {"region": "eu-west-1", "kms_key_id": world["keys"]["eu-west-1"]},
+    ]
+    failed = run_playbook(PLAY, v)
+    assert failed.returncode != 0
+    assert "us-west-2" in failed.stdout
+    # the good region finished
+    good = aws.client("ec2", "eu-west-1").describe_images(
+        Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [world["image_id"]]}]
+    )["Images"]
+    assert [i["State"] for i in good] == ["available"]
+
+    fixed = run_playbook(PLAY, role_vars(aws, world, tmp_path))
+    assert fixed.returncode == 0, fixed.stdout[-4000:]
+    assert_distributed(aws, world)
+
+
+def test_audit_playbook_writes_markdown_and_json(aws, world, run_playbook, tmp_path):
+    assert run_playbook(PLAY, role_vars(aws, world, tmp_path)).returncode == 0
+    report = tmp_path / "audit"
+    proc = run_playbook(
+        os.path.join(ROOT, "playbooks", "audit.yml"),
+        {"audit_regions": [SOURCE] + COPY_REGIONS, "audit_report": str(report), "audit_aws_endpoint_url": aws.endpoint_url},
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    data = json.loads((tmp_path / "audit.json").read_text())
+    assert sorted(i["region"] for i in data["images"]) == sorted([SOURCE] + COPY_REGIONS)
+    md = (tmp_path / "audit.md").read_text()
+    assert world["ou_arn"] in md and world["image_id"] in md
+    assert "| Region | AMI |" in md
