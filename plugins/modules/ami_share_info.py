@@ -1,0 +1,368 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the orgshare.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: ami_share_info
+version_added: 0.1.0
+short_description: Who can launch which AMI, in every region, and why a launch would fail
+description:
+  - Lists AMIs in one or more regions with whom each is shared (organizations, organizational units,
+    accounts, public), the snapshots behind it and their KMS keys, and the problems that would make
+    a launch fail or a revocation incomplete.
+  - Regions are queried concurrently, and the per-image reads (launch permissions, snapshots in
+    batches, each key's policy once however many AMIs use it) run concurrently in a bounded pool
+    of 16 workers.
+  - A region that fails (no access, throttled past retries) is reported in RV(failed_regions) and
+    the other regions are still returned.
+  - Problems reported, in RV(images[].problems), by code
+    V(aws_managed_key) (a snapshot uses the AWS managed key, so the AMI cannot be shared),
+    V(key_not_granted) (the AMI is shared with a principal the key policy does not let use the key:
+    launches from there will fail),
+    V(key_grant_unknown) (the key policy has conditions or principals the analysis does not understand,
+    or the principal's place in the organization is unknown),
+    V(key_policy_unreadable) (the key policy could not be read, so no analysis was made),
+    V(account_in_shared_org) (an explicitly shared account is also reached through a shared organization
+    or OU, so removing the account alone will not revoke its access) and
+    V(public) (the AMI is public).
+  - V(account_in_shared_org) needs the account's place in the organization, which only the management
+    account or a delegated administrator may read (C(organizations:ListParents)). When the caller may
+    not read it, the problem is not reported (it is reported only when certain), and key checks for
+    accounts whose organization is unknown may answer V(key_grant_unknown).
+  - The paths of shared OUs (for C(aws:PrincipalOrgPaths) conditions) are read the same way; when they
+    cannot be read, OUs are matched by their id.
+  - "IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute),
+    C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
+    C(organizations:ListParents) and, with O(shared_with_me=true), C(sts:GetCallerIdentity) (which needs no
+    permission). The Organizations and KMS reads are optional: when denied, the module reports what it
+    could not analyse instead of failing."
+author:
+  - orgshare.aws maintainers
+options:
+  image_ids:
+    description:
+      - Only these AMIs (in whichever of O(regions) they exist).
+    type: list
+    elements: str
+  filters:
+    description:
+      - DescribeImages filters, a dict of filter name to value or list of values,
+        as in M(amazon.aws.ec2_ami_info).
+      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html) for the filters.
+    type: dict
+  owners:
+    description:
+      - Only AMIs owned by these owners (account ids, V(self), or an owner alias).
+      - With O(shared_with_me=true), V(self) is ignored (the caller's own AMIs are excluded),
+        and other owners narrow the list to AMIs those accounts shared.
+    type: list
+    elements: str
+    default: ["self"]
+  shared_with_me:
+    description:
+      - List the AMIs that other accounts shared with the caller (DescribeImages C(ExecutableUsers=self)),
+        excluding its own, instead of the caller's own AMIs.
+      - Only the owner may read launch permissions, so for these AMIs RV(images[].launch_permissions)
+        gives only C(public), the other keys are C(null) and RV(images[].notes) says why.
+        Key checks are made for the caller's own account.
+    type: bool
+    default: false
+  regions:
+    description:
+      - The regions to query, concurrently. Defaults to the module's region (O(region)).
+    type: list
+    elements: str
+  check_keys:
+    description:
+      - Read the snapshots behind each AMI, their KMS keys and key policies, and analyse whether
+        whom the AMI is shared with may use the keys.
+      - With V(false), RV(images[].snapshots[].kms_key_id) is C(null), RV(images[].kms_keys) is empty
+        and no key problem is reported.
+    type: bool
+    default: true
+notes:
+  - Read-only. Supports check mode (the result is the same) and never reports a change;
+    diff mode does not apply. Running it twice gives the same answer when AWS has not changed.
+  - Retries throttled calls (C(RequestLimitExceeded), C(ThrottlingException), C(TooManyRequestsException))
+    with a jittered backoff.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Audit our AMIs in three regions
+  orgshare.aws.ami_share_info:
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+  register: audit
+
+- name: Fail when any AMI has a problem
+  ansible.builtin.assert:
+    that: audit.images | map(attribute='problems') | flatten | length == 0
+    fail_msg: "{{ audit.images | selectattr('problems') | map(attribute='image_id') | list }} have problems"
+
+- name: One AMI, without reading keys
+  orgshare.aws.ami_share_info:
+    image_ids: [ami-0123456789abcdef0]
+    check_keys: false
+
+- name: Our golden images by name
+  orgshare.aws.ami_share_info:
+    filters:
+      name: "golden-*"
+      state: available
+
+- name: AMIs that other accounts shared with us, and whether we could launch them
+  orgshare.aws.ami_share_info:
+    shared_with_me: true
+    regions: [us-east-1, eu-west-1]
+"""
+
+RETURN = r"""
+images:
+  description: The AMIs found, sorted by region then image id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    image_id:
+      description: The AMI id.
+      returned: always
+      type: str
+      sample: ami-0123456789abcdef0
+    region:
+      description: The region of the AMI.
+      returned: always
+      type: str
+      sample: us-east-1
+    name:
+      description: The name of the AMI.
+      returned: always
+      type: str
+      sample: golden-2024-06-01
+    owner_id:
+      description: The account that owns the AMI.
+      returned: always
+      type: str
+      sample: "111122223333"
+    state:
+      description: The state of the AMI.
+      returned: always
+      type: str
+      sample: available
+    creation_date:
+      description: When the AMI was created.
+      returned: always
+      type: str
+      sample: "2024-06-01T10:00:00.000Z"
+    tags:
+      description: The tags of the AMI.
+      returned: always
+      type: dict
+      sample: {"team": "platform"}
+    launch_permissions:
+      description:
+        - Whom the AMI is shared with, in the shape M(orgshare.aws.ami_org_share) uses.
+        - For AMIs the caller does not own, only RV(images[].launch_permissions.public) is known and the lists are C(null).
+      returned: always
+      type: dict
+      contains:
+        organization_arns:
+          description: Organization ARNs, sorted.
+          type: list
+          elements: str
+          returned: always
+          sample: ["arn:aws:organizations::111122223333:organization/o-exampleorgid"]
+        organizational_unit_arns:
+          description: OU ARNs, sorted.
+          type: list
+          elements: str
+          returned: always
+          sample: []
+        account_ids:
+          description: Account ids, sorted.
+          type: list
+          elements: str
+          returned: always
+          sample: ["444455556666"]
+        public:
+          description: Whether the AMI is public.
+          type: bool
+          returned: always
+          sample: false
+    snapshots:
+      description: The EBS snapshots of the AMI's block device mappings, sorted by device name.
+      returned: always
+      type: list
+      elements: dict
+      contains:
+        snapshot_id:
+          description: The snapshot id.
+          type: str
+          returned: always
+          sample: snap-0123456789abcdef0
+        device_name:
+          description: The device name of the mapping.
+          type: str
+          returned: always
+          sample: /dev/xvda
+        encrypted:
+          description: Whether the snapshot is encrypted.
+          type: bool
+          returned: always
+          sample: true
+        kms_key_id:
+          description: The ARN of the snapshot's KMS key; C(null) when unencrypted, not visible or O(check_keys=false).
+          type: str
+          returned: always
+          sample: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    kms_keys:
+      description: The KMS keys of the snapshots, sorted by key ARN.
+      returned: always
+      type: list
+      elements: dict
+      contains:
+        key_arn:
+          description: The key ARN.
+          type: str
+          returned: always
+          sample: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        key_manager:
+          description: V(CUSTOMER) or V(AWS) (the AWS managed key); C(null) when the key could not be described.
+          type: str
+          returned: always
+          sample: CUSTOMER
+        granted_organizations:
+          description: The organization ids the key policy lets use the key.
+          type: list
+          elements: str
+          returned: always
+          sample: ["o-exampleorgid"]
+        granted_organizational_units:
+          description: The organization path patterns (C(aws:PrincipalOrgPaths)) the key policy lets use the key.
+          type: list
+          elements: str
+          returned: always
+          sample: ["o-exampleorgid/r-ab12/ou-ab12-11111111/*"]
+        granted_accounts:
+          description: The account ids the key policy lets use the key.
+          type: list
+          elements: str
+          returned: always
+          sample: []
+        granted_everyone:
+          description: Whether the key policy lets every AWS principal use the key.
+          type: bool
+          returned: always
+          sample: false
+        readable:
+          description: Whether the caller could read the key policy (false for another account's key or when denied).
+          type: bool
+          returned: always
+          sample: true
+    problems:
+      description: What would make a launch fail or a revocation incomplete, sorted by code then message.
+      returned: always
+      type: list
+      elements: dict
+      contains:
+        code:
+          description:
+            - One of V(account_in_shared_org), V(aws_managed_key), V(key_grant_unknown), V(key_not_granted),
+              V(key_policy_unreadable), V(public).
+          type: str
+          returned: always
+          sample: key_not_granted
+        message:
+          description: What is wrong, naming the principal and the key where there is one.
+          type: str
+          returned: always
+          sample: "The policy of key arn:aws:kms:... does not let organization arn:aws:organizations::... use the key ..."
+    notes:
+      description: What could not be read for this AMI, and why.
+      returned: always
+      type: list
+      elements: str
+      sample: ["Launch permissions are readable by the owner of the AMI only."]
+failed_regions:
+  description: The regions that could not be read, sorted, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    region:
+      description: The region.
+      type: str
+      returned: always
+      sample: ap-southeast-2
+    reason:
+      description: Why it failed.
+      type: str
+      returned: always
+      sample: "Failed to describe images: An error occurred (UnauthorizedOperation) ..."
+"""
+
+try:
+    import botocore  # pylint: disable=unused-import
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import MAX_WORKERS
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import ShareInfoGatherer
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import build_report
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import caller_account_id
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_images_params
+
+
+def main():
+    argument_spec = dict(
+        image_ids=dict(type="list", elements="str"),
+        filters=dict(type="dict"),
+        owners=dict(type="list", elements="str", default=["self"]),
+        shared_with_me=dict(type="bool", default=False),
+        regions=dict(type="list", elements="str"),
+        check_keys=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+
+    regions = sorted(set(params["regions"] or ([module.region] if module.region else [])))
+    if not regions:
+        module.fail_json(msg="No region: set regions (a list of region names) or region (or AWS_REGION).")
+
+    # Clients are created here, in the main thread: boto3 sessions are not thread-safe, clients are.
+    config = {"max_pool_connections": MAX_WORKERS}
+    ec2 = dict((r, module.client("ec2", region=r, config=config)) for r in regions)
+    kms = dict((r, module.client("kms", region=r, config=config)) for r in regions) if params["check_keys"] else {}
+    # Organizations and STS are global: any region reaches them.
+    home = module.region or regions[0]
+    organizations = module.client("organizations", region=home)
+
+    try:
+        me = caller_account_id(module.client("sts", region=home)) if params["shared_with_me"] else None
+        gatherer = ShareInfoGatherer(
+            ec2,
+            kms,
+            describe_images_params(params["image_ids"], params["filters"], params["owners"], params["shared_with_me"]),
+            resolver=OrganizationsResolver(organizations),
+            check_keys=params["check_keys"],
+            shared_with_me=params["shared_with_me"],
+            caller_account_id=me,
+        )
+        report = build_report(gatherer.run(), shared_with_me=params["shared_with_me"], check_keys=params["check_keys"])
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    module.exit_json(changed=False, **report)
+
+
+if __name__ == "__main__":
+    main()
