@@ -20,6 +20,7 @@ AWS errors other than "you may not ask this" are raised as ``AnsibleOrganization
 
 import collections
 import re
+import threading
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -62,7 +63,7 @@ ORG_PATH_FORM = "an organization path o-ID/r-ROOT/ou-ROOT-ID/.../ (from the orga
 
 ORGANIZATIONS_THROTTLING = ["TooManyRequestsException"]
 # Errors that mean "this caller may not resolve ids" rather than "AWS is broken".
-_DENIED = ["AccessDeniedException", "AWSOrganizationsNotInUseException"]
+_DENIED = ["AccessDeniedException", "AccessDenied", "AWSOrganizationsNotInUseException"]
 # moto answers a member account with "not found" where AWS says AccessDenied; both mean the same here.
 _NOT_FOUND = ["OrganizationalUnitNotFoundException", "ChildNotFoundException", "ParentNotFoundException"]
 _MAX_DEPTH = 10  # AWS allows five levels of OUs below the root; more means a loop
@@ -452,7 +453,11 @@ class OrganizationsResolver:
     ``client`` is a boto3 Organizations client, or None (then every bare id fails with a
     PrincipalError that says which full value to give instead). Every answer is cached, failures
     included: one DescribeOrganization per resolver, one DescribeOrganizationalUnit per OU, one
-    ListParents per child id. Values that are already complete (ARNs, paths) need no AWS call."""
+    ListParents per child id. Values that are already complete (ARNs, paths) need no AWS call.
+    Safe to share between threads: concurrent lookups of the same id wait for one answer.
+
+    ``client`` stays readable as ``resolver.client`` for callers that make their own
+    Organizations calls (e.g. ``list_parents`` of accounts)."""
 
     def __init__(self, client):
         self.client = client
@@ -460,47 +465,57 @@ class OrganizationsResolver:
         self._organization_error = None
         self._ous = {}
         self._parents = {}
+        self._lock = threading.Lock()
+        self._key_locks = {}
+
+    def _locked(self, key):
+        """The lock for one cached answer, so that each is asked of AWS once even across threads."""
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
 
     # -- cached reads; each returns the answer or raises _Unavailable with the reason -----------
 
     def _describe_organization(self):
-        if self._organization is None and self._organization_error is None:
-            if self.client is None:
-                self._organization_error = "no AWS Organizations client is available"
-            else:
-                try:
-                    self._organization = describe_organization(self.client)
-                except is_ansible_aws_error_code(_DENIED) as e:
-                    self._organization_error = _aws_reason(e)
+        with self._locked("organization"):
+            if self._organization is None and self._organization_error is None:
+                if self.client is None:
+                    self._organization_error = "no AWS Organizations client is available"
+                else:
+                    try:
+                        self._organization = describe_organization(self.client)
+                    except is_ansible_aws_error_code(_DENIED) as e:
+                        self._organization_error = _aws_reason(e)
         if self._organization_error is not None:
             raise _Unavailable(self._organization_error)
         return self._organization
 
     def _describe_ou(self, ou_id):
-        if ou_id not in self._ous:
-            if self.client is None:
-                self._ous[ou_id] = _Unavailable("no AWS Organizations client is available")
-            else:
-                try:
-                    self._ous[ou_id] = describe_organizational_unit(self.client, ou_id)
-                except is_ansible_aws_error_code(_DENIED + _NOT_FOUND) as e:
-                    self._ous[ou_id] = _Unavailable(_aws_reason(e))
+        with self._locked(("ou", ou_id)):
+            if ou_id not in self._ous:
+                if self.client is None:
+                    self._ous[ou_id] = _Unavailable("no AWS Organizations client is available")
+                else:
+                    try:
+                        self._ous[ou_id] = describe_organizational_unit(self.client, ou_id)
+                    except is_ansible_aws_error_code(_DENIED + _NOT_FOUND) as e:
+                        self._ous[ou_id] = _Unavailable(_aws_reason(e))
         answer = self._ous[ou_id]
         if isinstance(answer, _Unavailable):
             raise answer
         return answer
 
     def _parent(self, child_id):
-        if child_id not in self._parents:
-            if self.client is None:
-                self._parents[child_id] = _Unavailable("no AWS Organizations client is available")
-            else:
-                try:
-                    parents = list_parents(self.client, child_id)
-                except is_ansible_aws_error_code(_DENIED + _NOT_FOUND) as e:
-                    self._parents[child_id] = _Unavailable(_aws_reason(e))
+        with self._locked(("parent", child_id)):
+            if child_id not in self._parents:
+                if self.client is None:
+                    self._parents[child_id] = _Unavailable("no AWS Organizations client is available")
                 else:
-                    self._parents[child_id] = parents[0] if parents else _Unavailable("ListParents returned no parent")
+                    try:
+                        parents = list_parents(self.client, child_id)
+                    except is_ansible_aws_error_code(_DENIED + _NOT_FOUND) as e:
+                        self._parents[child_id] = _Unavailable(_aws_reason(e))
+                    else:
+                        self._parents[child_id] = parents[0] if parents else _Unavailable("ListParents returned no parent")
         answer = self._parents[child_id]
         if isinstance(answer, _Unavailable):
             raise answer

@@ -207,3 +207,22 @@ def test_other_aws_errors_are_ansible_aws_errors(aws, org):
     with pytest.raises(p.AnsibleOrganizationsError) as e:
         resolver.ou_path(org.ou_arn("b"))
     assert e.value.message == "Failed to list the parents of %s" % org.ou_id("b")
+
+
+def test_concurrent_lookups_ask_aws_once(aws, org):
+    """ami_share_info resolves paths from a thread pool: each answer is still asked for once."""
+    import concurrent.futures
+
+    resolver = p.OrganizationsResolver(org_client(aws))
+    aws.emulator.set_latency(30)
+    aws.emulator.clear_calls()
+    try:
+        values = [org.id, org.ou_id("c"), org.ou_arn("c"), org.ou_id("b"), org.ou_id("d")] * 4
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda v: resolver.organization_arn(v) if v == org.id else resolver.ou_path(v), values))
+    finally:
+        aws.emulator.set_latency(0)
+    assert results[:5] == [org.arn, org.path("a", "b", "c"), org.path("a", "b", "c"), org.path("a", "b"), org.path("d")]
+    assert results == results[:5] * 4
+    assert len(calls(aws, "DescribeOrganization")) == 1
+    assert sorted(c["action"] for c in aws.emulator.calls) == ["DescribeOrganization"] + ["ListParents"] * 4  # c, b, a, d
