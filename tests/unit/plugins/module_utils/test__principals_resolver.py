@@ -93,7 +93,7 @@ def test_complete_values_need_no_aws_call(aws, org):
 def test_every_answer_is_cached(aws, org):
     resolver = p.OrganizationsResolver(org_client(aws))
     aws.emulator.clear_calls()
-    for _ in range(3):
+    for _round in range(3):
         assert resolver.organization_arn(org.id) == org.arn
         assert resolver.ou_arn(org.ou_id("c")) == org.ou_arn("c")
     result = p.normalise_principals([org.id, org.arn, org.id], [org.ou_id(n) for n in "abcd"] + [org.ou_arn("a")], ["111122223333"], resolver)
