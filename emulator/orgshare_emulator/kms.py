@@ -197,3 +197,18 @@ def apply():
     KmsResponse.put_key_policy = put_key_policy
     KmsResponse.get_key_policy = get_key_policy
     KmsResponse.create_key = create_key
+
+    # AWS accepts a key ARN wherever a KeyId is asked for; moto's backend wants the bare id for these.
+    for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion", "enable_key_rotation", "disable_key_rotation", "get_key_rotation_status"):
+        _accept_key_arn(KmsBackend, name)
+
+
+def _accept_key_arn(cls, name):
+    orig = getattr(cls, name)
+
+    def method(self, key_id, *args, **kwargs):
+        return orig(self, self.get_key_id(key_id), *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = orig.__doc__
+    setattr(cls, name, method)

@@ -123,3 +123,17 @@ def test_credentials_for_a_second_account(aws):
     assert [i["OwnerId"] for i in other.describe_images(Owners=["self"])["Images"]] == ["111122223333"]
     assert aws.client("ec2").describe_images(Owners=["self"])["Images"] == []
     assert credentials_for(aws.emulator, "111122223333") == (access_key, secret_key)
+
+
+def test_create_image_names_are_unique_too(aws):
+    ec2 = raw_client(aws, "ec2")
+    base = make_image(ec2, "base-image")
+    instance = ec2.run_instances(ImageId=base, MinCount=1, MaxCount=1, InstanceType="t3.micro")["Instances"][0]["InstanceId"]
+    made = ec2.create_image(
+        InstanceId=instance, Name="from-instance",
+        TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": "k", "Value": "v"}]}],
+    )["ImageId"]
+    snap = ec2.describe_images(ImageIds=[made])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]["Tags"] == [{"Key": "k", "Value": "v"}]
+    code, _ = error_of(ec2.create_image, InstanceId=instance, Name="base-image")
+    assert code == "InvalidAMIName.Duplicate"

@@ -1,0 +1,185 @@
+"""(b) CopyImage: encryption, keys checked asynchronously, tags, client tokens, names, filters, pending time."""
+
+import time
+
+import pytest
+
+from helpers import error_of, raw_client
+from orgshare_emulator.fixtures import create_key, image_keys, make_image
+
+
+@pytest.fixture
+def pending(aws):
+    """Set the copy pending time; restored afterwards (the session emulator is shared)."""
+    yield aws.emulator.set_copy_pending_seconds
+    aws.emulator.set_copy_pending_seconds(0)
+
+
+def _image(ec2, image_id):
+    return ec2.describe_images(ImageIds=[image_id])["Images"][0]
+
+
+def _ebs_key(aws, region):
+    return aws.client("kms", region).describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
+
+
+def _source(aws, encrypted=True):
+    ec2, kms = aws.client("ec2"), aws.client("kms")
+    key = create_key(kms) if encrypted else None
+    vols = [{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key}, {"device_name": "/dev/xvdb", "size": 16}]
+    if not encrypted:
+        vols[0].pop("kms_key_id")
+    image_id = make_image(ec2, "source", volumes=vols, tags={"team": "platform", "env": "prod"})
+    return image_id, key
+
+
+def test_cross_region_copy_with_key_gets_new_snapshots_under_that_key(aws):
+    src, _ = _source(aws)
+    west, west_kms = aws.client("ec2", "us-west-2"), aws.client("kms", "us-west-2")
+    key_west = create_key(west_kms)
+    copy = west.copy_image(Name="copy", SourceImageId=src, SourceRegion="us-east-1", Encrypted=True, KmsKeyId=key_west)["ImageId"]
+    image = _image(west, copy)
+    assert image["State"] == "available"
+    assert (image["SourceImageId"], image["SourceImageRegion"]) == (src, "us-east-1")
+    assert image_keys(west, copy) == {"/dev/xvda": key_west, "/dev/xvdb": key_west}
+    src_snaps = {m["Ebs"]["SnapshotId"] for m in _image(aws.client("ec2"), src)["BlockDeviceMappings"]}
+    new_snaps = {m["Ebs"]["SnapshotId"] for m in image["BlockDeviceMappings"]}
+    assert not src_snaps & new_snaps
+    assert {s["SnapshotId"] for s in west.describe_snapshots(OwnerIds=["self"])["Snapshots"]} == new_snaps
+    # launch permissions and (without CopyImageTags) tags are not copied
+    assert west.describe_image_attribute(ImageId=copy, Attribute="launchPermission")["LaunchPermissions"] == []
+    assert image.get("Tags", []) == []
+
+
+def test_cross_region_copy_without_key_lands_under_destination_aws_ebs(aws):
+    src, key = _source(aws)
+    west = aws.client("ec2", "us-west-2")
+    copy = west.copy_image(Name="copy", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    keys = image_keys(west, copy)
+    assert keys == {"/dev/xvda": _ebs_key(aws, "us-west-2"), "/dev/xvdb": None}
+    # ... which makes it unshareable
+    code, _ = error_of(raw_client(aws, "ec2", "us-west-2").modify_image_attribute, ImageId=copy, LaunchPermission={"Add": [{"UserId": "111122223333"}]})
+    assert code == "InvalidParameter"
+
+
+def test_same_region_copy_keeps_source_key_and_encrypted_true_encrypts_everything(aws):
+    src, key = _source(aws)
+    ec2 = aws.client("ec2")
+    same = ec2.copy_image(Name="same", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    assert image_keys(ec2, same) == {"/dev/xvda": key, "/dev/xvdb": None}
+    enc = ec2.copy_image(Name="enc", SourceImageId=src, SourceRegion="us-east-1", Encrypted=True)["ImageId"]
+    assert image_keys(ec2, enc) == {"/dev/xvda": _ebs_key(aws, "us-east-1"), "/dev/xvdb": _ebs_key(aws, "us-east-1")}
+    assert all(m["Ebs"]["Encrypted"] for m in _image(ec2, enc)["BlockDeviceMappings"])
+
+
+def test_kms_key_id_needs_encrypted(aws):
+    src, key = _source(aws)
+    code, _ = error_of(raw_client(aws, "ec2").copy_image, Name="x-copy", SourceImageId=src, SourceRegion="us-east-1", KmsKeyId=key)
+    assert code == "InvalidParameterDependency"
+
+
+@pytest.mark.parametrize("problem", ["other-region", "missing", "disabled"])
+def test_bad_key_fails_the_copy_asynchronously(aws, problem):
+    src, key = _source(aws)
+    west = raw_client(aws, "ec2", "us-west-2")
+    if problem == "other-region":
+        bad = key  # a us-east-1 key given to a us-west-2 copy
+    elif problem == "missing":
+        bad = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000"
+    else:
+        kms = aws.client("kms", "us-west-2")
+        bad = create_key(kms)
+        kms.disable_key(KeyId=bad)
+    copy = west.copy_image(Name="bad-key", SourceImageId=src, SourceRegion="us-east-1", Encrypted=True, KmsKeyId=bad)["ImageId"]
+    image = _image(west, copy)
+    assert image["State"] == "failed"
+    assert image["StateReason"]["Code"].startswith("Client.InvalidKMSKey.")
+    assert image["StateReason"]["Message"]
+
+
+def test_copy_image_tags_and_tag_specifications(aws):
+    src, _ = _source(aws)
+    ec2 = aws.client("ec2")
+    copy = ec2.copy_image(
+        Name="tagged",
+        SourceImageId=src,
+        SourceRegion="us-east-1",
+        CopyImageTags=True,
+        TagSpecifications=[
+            {"ResourceType": "image", "Tags": [{"Key": "copy", "Value": "yes"}, {"Key": "env", "Value": "dr"}]},
+            {"ResourceType": "snapshot", "Tags": [{"Key": "snap", "Value": "1"}]},
+        ],
+    )["ImageId"]
+    tags = {t["Key"]: t["Value"] for t in _image(ec2, copy)["Tags"]}
+    assert tags == {"team": "platform", "env": "dr", "copy": "yes"}
+    for m in _image(ec2, copy)["BlockDeviceMappings"]:
+        snap = ec2.describe_snapshots(SnapshotIds=[m["Ebs"]["SnapshotId"]])["Snapshots"][0]
+        assert {t["Key"]: t["Value"] for t in snap["Tags"]} == {"snap": "1"}
+
+
+def test_client_token_idempotency(aws):
+    src, _ = _source(aws)
+    west = raw_client(aws, "ec2", "us-west-2")
+    args = dict(Name="tok", SourceImageId=src, SourceRegion="us-east-1", ClientToken="orgshare-tok-1")
+    first = west.copy_image(**args)["ImageId"]
+    assert west.copy_image(**args)["ImageId"] == first
+    assert len(west.describe_images(Owners=["self"])["Images"]) == 1
+    code, _ = error_of(west.copy_image, **dict(args, Description="other"))
+    assert code == "IdempotentParameterMismatch"
+    # without a token the name clash is reported
+    code, message = error_of(west.copy_image, Name="tok", SourceImageId=src, SourceRegion="us-east-1")
+    assert code == "InvalidAMIName.Duplicate" and first in message
+    # tokens are per region
+    assert aws.client("ec2", "eu-west-1").copy_image(**args)["ImageId"] != first
+
+
+def test_source_image_filters(aws):
+    src, _ = _source(aws)
+    other = make_image(aws.client("ec2"), "other-source")
+    west = aws.client("ec2", "us-west-2")
+    copy = west.copy_image(Name="copy-1", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    west.copy_image(Name="copy-2", SourceImageId=other, SourceRegion="us-east-1")
+    found = west.describe_images(Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [src]}, {"Name": "source-image-region", "Values": ["us-east-1"]}])
+    assert [i["ImageId"] for i in found["Images"]] == [copy]
+    assert west.describe_images(Filters=[{"Name": "source-image-region", "Values": ["eu-west-1"]}])["Images"] == []
+    # an original image has no source fields
+    assert "SourceImageId" not in _image(aws.client("ec2"), src)
+
+
+def test_unknown_or_unavailable_source(aws, pending):
+    west = raw_client(aws, "ec2", "us-west-2")
+    assert error_of(west.copy_image, Name="nope", SourceImageId="ami-0123456789abcdef0", SourceRegion="us-east-1")[0] == "InvalidAMIID.NotFound"
+    src, _ = _source(aws)
+    pending(30)
+    copy = west.copy_image(Name="in-flight", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    assert error_of(raw_client(aws, "ec2").copy_image, Name="copy-of-copy", SourceImageId=copy, SourceRegion="us-west-2")[0] == "InvalidAMIID.Unavailable"
+
+
+def test_pending_time_with_growing_progress(aws, pending):
+    src, _ = _source(aws)
+    pending(1.5)
+    west = aws.client("ec2", "us-west-2")
+    copy = west.copy_image(Name="slow", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    assert _image(west, copy)["State"] == "pending"
+    snaps = [m["Ebs"]["SnapshotId"] for m in _image(west, copy)["BlockDeviceMappings"]]
+    first = west.describe_snapshots(SnapshotIds=snaps)["Snapshots"]
+    assert {s["State"] for s in first} == {"pending"}
+    time.sleep(0.5)
+    second = west.describe_snapshots(SnapshotIds=snaps)["Snapshots"]
+    p1, p2 = int(first[0]["Progress"].rstrip("%")), int(second[0]["Progress"].rstrip("%"))
+    assert 0 <= p1 < p2 < 100
+    assert west.describe_images(Filters=[{"Name": "state", "Values": ["pending"]}])["Images"][0]["ImageId"] == copy
+    time.sleep(1.1)
+    assert _image(west, copy)["State"] == "available"
+    assert {(s["State"], s["Progress"]) for s in west.describe_snapshots(SnapshotIds=snaps)["Snapshots"]} == {("completed", "100%")}
+    west.get_waiter("image_available").wait(ImageIds=[copy], WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+
+
+def test_deregister_copy(aws):
+    src, _ = _source(aws)
+    west = aws.client("ec2", "us-west-2")
+    copy = west.copy_image(Name="gone", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    west.deregister_image(ImageId=copy)
+    assert west.describe_images(Owners=["self"])["Images"] == []
+    # the name is free again
+    west.copy_image(Name="gone", SourceImageId=src, SourceRegion="us-east-1")
