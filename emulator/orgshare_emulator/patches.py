@@ -28,9 +28,10 @@ def apply():
 
 
 def reset_state():
-    from . import ec2
+    from . import ec2, seed
 
     ec2.reset_state()
+    seed.reset_state()
     try:
         from moto.organizations.models import organizations_backends
 

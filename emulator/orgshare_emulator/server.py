@@ -97,6 +97,9 @@ class _Middleware:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        if environ.get("HTTP_X_ORGSHARE_INTERNAL"):
+            # the emulator's own calls (seeding): not recorded, delayed or failed
+            return self.app(environ, start_response)
         service, action, region, access_key = parse_request(environ, body)
         call = Call(service or "?", action or "?", region or "?", access_key or "?", time.time())
         if service is not None and action is not None:
@@ -219,6 +222,27 @@ class Emulator:
     def endpoint_url(self):
         return "http://%s:%d" % (self.host, self.port)
 
+    def internal_client(self, service, region="us-east-1", access_key="AKIAORGSHAREINTERNAL", secret_key="orgshare-internal"):
+        """A boto3 client on this emulator whose calls bypass the call record, latency and faults
+        (used for seeding). The default access key maps to the default account 123456789012."""
+        import boto3
+        import botocore.config
+
+        client = boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+
+        def mark(request, **kwargs):
+            request.headers["X-Orgshare-Internal"] = "1"
+
+        client.meta.events.register("before-sign.*.*", mark)
+        return client
+
     def reset(self):
         """Forget every AWS resource, the call record and the knobs (not the port)."""
         from moto.moto_api import state_manager  # noqa: F401  (import registers the backend)
@@ -290,7 +314,7 @@ class Emulator:
 
     # ---- seeding ---------------------------------------------------------------------------
     def seed(self, **kwargs):
-        """Create the demo organization, keys and AMI; see seed.seed()."""
+        """Create the demo organization, keys and AMIs; see seed.seed(). Returns a JSON-able dict."""
         from .seed import seed
 
         return seed(self, **kwargs)
@@ -319,6 +343,11 @@ class Emulator:
                 self.reset()
             elif path == "seed":
                 out = self.seed(**args)
+            elif path == "credentials":
+                from .fixtures import credentials_for
+
+                access_key, secret_key = credentials_for(self, args["account_id"])
+                out = {"access_key": access_key, "secret_key": secret_key, "account_id": args["account_id"]}
             elif path == "health":
                 out = {"ok": True}
             else:
