@@ -1,16 +1,18 @@
 """Helpers (no tests) shared by the ami_org_share tests: AMIs on the emulator and their launch permissions read through boto3."""
 
+import uuid
+
 MODULE = "ami_org_share"
 OTHER_ORG = "arn:aws:organizations::210987654321:organization/o-otherorg01"
 OTHER_OU = "arn:aws:organizations::210987654321:ou/o-otherorg01/ou-ot01-abcdefgh"
 A1, A2, A3 = "111111111111", "222222222222", "333333333333"
 
 
-def plain_image(aws, name="orgshare-test-image", region=None):
-    """An AMI as moto builds it (one unencrypted snapshot), owned by the caller."""
-    ec2 = aws.client("ec2", region)
-    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
-    return ec2.create_image(InstanceId=instance["InstanceId"], Name=name)["ImageId"]
+def plain_image(aws, name=None, region=None, volumes=None):
+    """An AMI owned by the caller, with real snapshots (default: one unencrypted volume)."""
+    from orgshare_emulator.fixtures import make_image
+
+    return make_image(aws.client("ec2", region), name or "orgshare-test-%s" % uuid.uuid4().hex[:12], volumes=volumes)
 
 
 def perms(orgs=(), ous=(), accounts=(), public=False):
