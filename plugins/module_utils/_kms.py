@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the orgshare.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to this collection: not a public API; may change in any release.
+
+"""KMS API wrappers, the per-key local lock and the read-merge-write loop for key policies.
+
+One small function per AWS call; each retries ``ThrottlingException`` with amazon.aws's jittered
+backoff and raises :class:`OrgShareKMSError` (an ``AnsibleAWSError``). No function takes the module.
+
+Lost updates
+------------
+PutKeyPolicy replaces the whole document and has no conditional write. Two defences:
+
+1. Writers on one controller (parallel forks, parallel playbooks: separate processes) serialise
+   on the key with ``fcntl.flock`` on a lock file named after a hash of the key ARN, in
+   ``$ORGSHARE_KMS_LOCK_DIR`` or ``<temp dir>/orgshare-aws-kms-locks-<uid>``. The lock is held
+   from the first read to the last read-back.
+2. For writers elsewhere: after writing, the policy is read back and planned again; if another
+   writer changed it (our statements gone or altered), the merge is redone and written again,
+   at most ``max_writes`` times.
+
+What remains possible: a writer elsewhere that does not read-merge (a hand-written
+``put-key-policy``, amazon.aws ``kms_key`` ``policy``) can still replace the document after our
+read-back; nothing short of a conditional write, which KMS lacks, prevents that.
+"""
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import tempfile
+import time
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: no local lock (Ansible controllers are POSIX)
+    fcntl = None
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
+
+KMS_THROTTLING = ["ThrottlingException"]
+POLICY_NAME = "default"
+# Throttling is retried on top of botocore's own retries: these are enough for a 30% throttle rate.
+_retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=KMS_THROTTLING)
+# A principal that is new to IAM can make PutKeyPolicy answer MalformedPolicyDocumentException
+# for a short while; a document that is really malformed fails the same way, so only a few tries.
+_retry_propagation = AWSRetry.jittered_backoff(retries=3, delay=2, max_delay=8, catch_extra_error_codes=["MalformedPolicyDocumentException"])
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_KEY_ID = r"(?:%s|mrk-[0-9a-f]{32})" % _UUID
+_ALIAS = r"alias/[a-zA-Z0-9/_-]{1,250}"
+KEY_ID_RE = re.compile(_KEY_ID)
+KEY_ARN_RE = re.compile(r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):(?:key/%s|%s)" % (_KEY_ID, _ALIAS))
+ALIAS_RE = re.compile(_ALIAS)
+KEY_FORMS = (
+    "a key id (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-...), a key ARN "
+    "(arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), an alias name (alias/NAME) or an alias ARN (arn:aws:kms:REGION:ACCOUNT:alias/NAME)"
+)
+
+
+class OrgShareKMSError(AnsibleAWSError):
+    pass
+
+
+class KeyLockTimeout(OrgShareKMSError):
+    pass
+
+
+class KeyPolicyConflictError(OrgShareKMSError):
+    pass
+
+
+class KMSErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareKMSError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("NotFoundException")
+
+
+def key_id_problem(key_id, region=None):
+    """Why ``key_id`` cannot name a key in ``region`` (None when it can)."""
+    if not isinstance(key_id, str) or not key_id:
+        return "must be " + KEY_FORMS
+    if KEY_ID_RE.fullmatch(key_id) or ALIAS_RE.fullmatch(key_id):
+        if key_id.startswith("alias/aws/"):
+            return None  # an AWS managed key: DescribeKey tells, and the module fails with the reason
+        return None
+    m = KEY_ARN_RE.fullmatch(key_id)
+    if m:
+        if region and m.group("region") != region:
+            return "names a key in region %s, but the module runs in region %s (KMS keys are regional)" % (m.group("region"), region)
+        return None
+    return "is not " + KEY_FORMS
+
+
+# ---- API calls -----------------------------------------------------------------------------------
+
+
+@KMSErrorHandler.list_error_handler("describe key {key_id}", None)
+@_retry
+def describe_key(client, key_id):
+    """The key's KeyMetadata, or None when there is no such key or alias in the client's region."""
+    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+
+
+@KMSErrorHandler.common_error_handler("get the policy of key {key_id}")
+@_retry
+def get_key_policy(client, key_id):
+    """The key policy document as text."""
+    return client.get_key_policy(KeyId=key_id, PolicyName=POLICY_NAME)["Policy"]
+
+
+@KMSErrorHandler.common_error_handler("put the policy of key {key_id}")
+@_retry
+@_retry_propagation
+def put_key_policy(client, key_id, policy_text):
+    client.put_key_policy(KeyId=key_id, PolicyName=POLICY_NAME, Policy=policy_text)
+
+
+# ---- the per-key local lock ----------------------------------------------------------------------
+
+
+def lock_dir():
+    return os.environ.get("ORGSHARE_KMS_LOCK_DIR") or os.path.join(tempfile.gettempdir(), "orgshare-aws-kms-locks-%d" % os.getuid())
+
+
+def lock_path(key_arn, directory=None):
+    name = hashlib.sha256(key_arn.encode("utf-8")).hexdigest()[:40] + ".lock"
+    return os.path.join(directory or lock_dir(), name)
+
+
+@contextlib.contextmanager
+def key_lock(key_arn, timeout=600, directory=None):
+    """Hold an exclusive lock on ``key_arn`` for the processes of this host (fcntl.flock)."""
+    if fcntl is None:
+        yield None
+        return
+    path = lock_path(key_arn, directory)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                if time.monotonic() > deadline:
+                    raise KeyLockTimeout(message="Timed out after %ds waiting for the local lock on key %s (%s)" % (timeout, key_arn, path))
+                time.sleep(0.05)
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+# ---- read, merge, write, read back ---------------------------------------------------------------
+
+
+def converge_key_policy(client, key_arn, planner, check_mode=False, max_writes=5):
+    """Bring the key policy to what ``planner`` wants.
+
+    ``planner(policy) -> (changed, new_policy, our_statements, covered)`` (the pure plan).
+    Returns ``(changed, before, after, our_statements, covered)`` where ``before`` is the policy
+    first read and ``after`` the policy last read back (or predicted in check mode).
+    Raises PolicyTooLargeError (before writing) or KeyPolicyConflictError."""
+    if check_mode:
+        before = _key_policy.load_policy(get_key_policy(client, key_arn))
+        changed, after, ours, covered = planner(before)
+        if changed:
+            _key_policy.check_size(after)
+        return changed, before, after, ours, covered
+
+    with key_lock(key_arn):
+        before = None
+        writes = 0
+        while True:
+            current = _key_policy.load_policy(get_key_policy(client, key_arn))
+            if before is None:
+                before = current
+            changed, after, ours, covered = planner(current)
+            if not changed:
+                # Converged: either nothing to do, or the read-back shows what we wrote (or a
+                # document another read-merge writer built on top of it).
+                return writes > 0, before, current, ours, covered
+            if writes >= max_writes:
+                raise KeyPolicyConflictError(
+                    message="The policy of key %s kept changing under us: %d writes were each undone by another writer "
+                    "(one that replaces the whole document without merging?)" % (key_arn, writes)
+                )
+            _key_policy.check_size(after)
+            put_key_policy(client, key_arn, _key_policy.dump_policy(after))
+            writes += 1

@@ -1,0 +1,375 @@
+"""kms_org_grant end to end against the emulator: every write path in four steps, the key policy
+read back through boto3; foreign statements; errors without writes; throttling; IAM actions."""
+
+import json
+import re
+
+import pytest
+
+from orgshare_emulator.fixtures import create_key, credentials_for
+
+from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy as kp
+
+MODULE = "kms_org_grant"
+ORG = "o-abc1234567"
+ROOT = ORG + "/r-ab12/"
+A = ROOT + "ou-ab12-aaaaaaaa/"
+B = ROOT + "ou-ab12-bbbbbbbb/"
+C = A + "ou-ab12-cccccccc/"
+MGMT = "123456789012"
+
+IAM_ROOT = {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "kms:*", "Resource": "*"}
+ADMIN = {"Sid": "Allow access for Key Administrators", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam::123456789012:role/KeyAdmin", "arn:aws:iam::123456789012:user/ops"]},
+         "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+                    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+                    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+         "Resource": "*"}
+SERVICE = {"Sid": "Allow CloudWatch Logs", "Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+           "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*",
+           "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:*"}}}
+FOREIGN = [IAM_ROOT, ADMIN, SERVICE]
+
+
+def new_key(aws, statements=None, alias=None, indent=2):
+    policy = {"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": statements if statements is not None else FOREIGN}
+    text = json.dumps(policy, indent=indent) if indent else kp.dump_policy(policy)
+    return create_key(aws.client("kms"), policy=text, alias=alias)
+
+
+def warnings_of(result):
+    # ansible-core >= 2.19 reports warnings as dicts
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+
+
+def key_policy(aws, key):
+    kms = aws.client("kms")
+    arn = kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"]  # GetKeyPolicy takes no alias
+    return json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])
+
+
+def ours(policy, org=ORG):
+    return [s for s in policy["Statement"] if s.get("Sid") in (kp.use_sid(org), kp.grants_sid(org))]
+
+
+def foreign(policy, org=ORG):
+    return [s for s in policy["Statement"] if s.get("Sid") not in (kp.use_sid(org), kp.grants_sid(org))]
+
+
+def scope_of(policy, org=ORG):
+    """None, "org" or the sorted path patterns; the two statements must agree."""
+    scopes = set()
+    for s in ours(policy, org):
+        paths = kp.org_paths_of(s)
+        scopes.add("org" if paths is None else tuple(sorted(paths)))
+    if not scopes:
+        return None
+    assert len(scopes) == 1
+    one = scopes.pop()
+    return one if one == "org" else list(one)
+
+
+def pats(*paths):
+    return sorted(p + "*" for p in paths)
+
+
+def four_steps(aws, run_module, args, expected_scope, expect_change=True, org=ORG):
+    """check (changed, nothing written) -> apply -> check (unchanged) -> apply (unchanged)."""
+    key = args["key_id"]
+    before = key_policy(aws, key)
+    aws.emulator.clear_calls()
+    predicted = run_module(MODULE, args, check_mode=True, diff=True)
+    assert not predicted.failed, predicted.msg
+    assert predicted["changed"] is expect_change
+    assert aws.write_calls() == []
+    assert key_policy(aws, key) == before
+    assert predicted["diff"]["before"] == before
+
+    applied = run_module(MODULE, args, diff=True)
+    assert not applied.failed, applied.msg
+    assert applied["changed"] is expect_change
+    after = key_policy(aws, key)
+    assert applied["policy"] == after
+    assert not kp.policies_differ(predicted["policy"], after)
+    assert applied["diff"] == {"before": before, "after": after}
+    assert scope_of(after, org) == expected_scope
+    assert applied["statements"] == ours(after, org)
+    # foreign statements: equal, in their order
+    assert foreign(after, org) == foreign(before, org)
+
+    aws.emulator.clear_calls()
+    again = run_module(MODULE, args, check_mode=True)
+    assert again["changed"] is False and aws.write_calls() == []
+    again = run_module(MODULE, args)
+    assert again["changed"] is False and aws.write_calls() == []
+    assert key_policy(aws, key) == after
+    for field in ("key_id", "key_arn", "policy", "statements", "covered_by_organization"):
+        assert again[field] == applied[field] == predicted[field] or field == "policy"
+    return applied
+
+
+def test_organization_wide_grant(aws, run_module):
+    key = new_key(aws)
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG}, "org")
+    assert result["key_arn"] == key and key.endswith(result["key_id"])
+    assert result["covered_by_organization"] is True
+    use, grants = result["statements"]
+    assert use == {"Sid": "OrgShareUse-" + ORG, "Effect": "Allow", "Principal": {"AWS": "*"},
+                   "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                   "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}
+    assert grants["Sid"] == "OrgShareGrants-" + ORG
+    assert grants["Action"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    assert grants["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}, "Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert kp.principal_access(key_policy(aws, key), "organization", ORG)[0] == kp.GRANTED
+
+
+def test_grant_by_alias_and_organization_arn(aws, run_module):
+    key = new_key(aws, alias="alias/golden")
+    org_arn = "arn:aws:organizations::{0}:organization/{1}".format(MGMT, ORG)
+    four_steps(aws, run_module, {"key_id": "alias/golden", "organization": org_arn}, "org")
+    alias_arn = "arn:aws:kms:{0}:{1}:alias/golden".format(aws.region, MGMT)
+    result = run_module(MODULE, {"key_id": alias_arn, "organization": ORG})
+    assert result["changed"] is False and result["key_arn"] == key
+
+
+def test_ou_paths_are_added(aws, run_module):
+    key = new_key(aws)
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [B, A, A]}, pats(A, B))
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [C]}, pats(A, B, C))
+    assert result["covered_by_organization"] is False
+    policy = key_policy(aws, key)
+    assert kp.principal_access(policy, "organizational_unit", "ou-ab12-cccccccc", org_id=ORG, ou_path=C)[0] == kp.GRANTED
+    assert kp.principal_access(policy, "organization", ORG)[0] == kp.NOT_GRANTED
+
+
+def test_ous_on_an_organization_wide_grant_are_covered(aws, run_module):
+    key = new_key(aws)
+    run_module(MODULE, {"key_id": key, "organization": ORG})
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [A]}, "org", expect_change=False)
+    assert result["covered_by_organization"] is True
+
+
+def test_purge_narrows_to_exactly_the_list(aws, run_module):
+    key = new_key(aws)
+    run_module(MODULE, {"key_id": key, "organization": ORG})
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [A, B], "purge": True}, pats(A, B))
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [C], "purge": True}, pats(C))
+
+
+def test_absent_ous_then_organization(aws, run_module):
+    key = new_key(aws)
+    original = key_policy(aws, key)
+    run_module(MODULE, {"key_id": key, "organization": ORG, "organizational_units": [A, B]})
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [A], "state": "absent"}, pats(B))
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [B], "state": "absent"}, None)
+    assert not kp.policies_differ(key_policy(aws, key), original)
+    run_module(MODULE, {"key_id": key, "organization": ORG, "organizational_units": [A]})
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG, "state": "absent"}, None)
+    assert key_policy(aws, key)["Statement"] == original["Statement"]
+
+
+def test_absent_ous_on_an_organization_wide_grant_warns(aws, run_module):
+    key = new_key(aws)
+    run_module(MODULE, {"key_id": key, "organization": ORG})
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [A], "state": "absent"}, "org",
+                        expect_change=False)
+    assert any("covers the whole organization" in w for w in warnings_of(result))
+
+
+def test_actions_and_allow_grants(aws, run_module):
+    key = new_key(aws)
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG, "actions": ["kms:DescribeKey", "kms:Decrypt"],
+                                          "allow_grants": False}, "org")
+    assert [s["Sid"] for s in result["statements"]] == ["OrgShareUse-" + ORG]
+    assert result["statements"][0]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    four_steps(aws, run_module, {"key_id": key, "organization": ORG}, "org")
+    assert len(ours(key_policy(aws, key))) == 2
+
+
+def test_foreign_statements_survive_grants_and_revokes(aws, run_module):
+    other = {"Sid": "OrgShareUse-o-zzz9876543", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-zzz9876543"}}}
+    statements = [IAM_ROOT, ADMIN, other, SERVICE]
+    key = new_key(aws, statements=statements)
+    original = key_policy(aws, key)
+    for args in ({"organization": ORG}, {"organization": ORG, "organizational_units": [A], "purge": True},
+                 {"organization": ORG, "organizational_units": [B]}, {"organization": ORG, "organizational_units": [A], "state": "absent"},
+                 {"organization": ORG, "state": "absent"}):
+        result = run_module(MODULE, dict(args, key_id=key))
+        assert not result.failed, result.msg
+        policy = key_policy(aws, key)
+        assert foreign(policy) == statements
+        # byte for byte: each foreign statement serialises as it did
+        assert [json.dumps(s) for s in foreign(policy)] == [json.dumps(s) for s in statements]
+    assert key_policy(aws, key) == original
+
+
+def test_a_statement_written_by_hand_is_brought_back_in_place(aws, run_module):
+    drifted = {"Sid": "OrgShareUse-" + ORG, "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    key = new_key(aws, statements=[IAM_ROOT, drifted, SERVICE])
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG}, "org")
+    assert [s.get("Sid") for s in result["policy"]["Statement"]] == [IAM_ROOT["Sid"], "OrgShareUse-" + ORG, SERVICE["Sid"],
+                                                                      "OrgShareGrants-" + ORG]
+
+
+def test_semantically_equal_policy_is_not_rewritten(aws, run_module):
+    key = new_key(aws)
+    policy = key_policy(aws, key)
+    _c, planned, _o, _cov = kp.plan(policy, ORG, [A, B])
+    for s in ours(planned):  # the same meaning, written differently
+        s["Principal"] = "*"
+        s["Action"] = list(reversed(s["Action"]))
+        s["Condition"]["StringEquals"]["aws:PrincipalOrgID"] = [ORG]
+    planned["Statement"].reverse()
+    aws.client("kms").put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(planned))
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"key_id": key, "organization": ORG, "organizational_units": [A, B]})
+    assert result["changed"] is False and aws.write_calls() == []
+
+
+def test_ou_arns_and_ids_are_resolved_through_organizations(aws, run_module):
+    orgs = aws.client("organizations")
+    org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    parent = orgs.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]
+    child = orgs.create_organizational_unit(ParentId=parent["Id"], Name="prod")["OrganizationalUnit"]
+    key = new_key(aws)
+    parent_path = "{0}/{1}/{2}/".format(org["Id"], root, parent["Id"])
+    args = {"key_id": key, "organization": org["Arn"], "organizational_units": [child["Arn"], parent["Id"]]}
+    four_steps(aws, run_module, args, pats(parent_path, parent_path + child["Id"] + "/"), org=org["Id"])
+    assert run_module(MODULE, args, check_mode=True)["changed"] is False
+
+
+def test_diff_mode_when_nothing_changes(aws, run_module):
+    key = new_key(aws)
+    run_module(MODULE, {"key_id": key, "organization": ORG})
+    result = run_module(MODULE, {"key_id": key, "organization": ORG}, diff=True)
+    assert result["changed"] is False
+    assert result["diff"]["before"] == result["diff"]["after"] == key_policy(aws, key)
+
+
+def test_disabled_key_warns_and_grants(aws, run_module):
+    key = new_key(aws)
+    aws.client("kms").disable_key(KeyId=key.split("/")[-1])  # moto: DisableKey takes no ARN
+    result = run_module(MODULE, {"key_id": key, "organization": ORG})
+    assert result["changed"] is True
+    assert any("Disabled" in w for w in warnings_of(result))
+    assert scope_of(key_policy(aws, key)) == "org"
+
+
+def test_key_pending_deletion_warns(aws, run_module):
+    key = new_key(aws)
+    aws.client("kms").schedule_key_deletion(KeyId=key.split("/")[-1], PendingWindowInDays=7)
+    result = run_module(MODULE, {"key_id": key, "organization": ORG}, check_mode=True)
+    assert any("PendingDeletion" in w for w in warnings_of(result))
+
+
+# --- errors: the message, and nothing written ------------------------------------------------------
+
+BAD = [
+    ("malformed key id", {"key_id": "not-a-key", "organization": ORG}, r"key_id: 'not-a-key' is not a key id"),
+    ("key of another region", {"key_id": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                               "organization": ORG}, r"names a key in region eu-west-1, but the module runs in region us-east-1"),
+    ("unknown key", {"key_id": "1234abcd-12ab-34cd-56ef-1234567890ab", "organization": ORG},
+     r"no KMS key or alias '1234abcd-12ab-34cd-56ef-1234567890ab' in region us-east-1"),
+    ("unknown alias", {"key_id": "alias/nope", "organization": ORG}, r"no KMS key or alias 'alias/nope'"),
+    ("AWS managed key", {"key_id": "alias/aws/ebs", "organization": ORG}, r"is an AWS managed key .*its policy cannot be changed"),
+    ("bad organization", {"organization": "o-x"}, r"organization"),
+    ("organization is an OU ARN", {"organization": "arn:aws:organizations::123456789012:ou/o-abc1234567/ou-ab12-aaaaaaaa"},
+     r"organization"),
+    ("bad OU path", {"organization": ORG, "organizational_units": [ROOT + "ou-zz99-aaaaaaaa/"]}, r"organizational_units"),
+    ("OU of another organization", {"organization": ORG, "organizational_units": ["o-zzz9876543/r-ab12/ou-ab12-aaaaaaaa/"]},
+     r"belongs to organization o-zzz9876543, not to o-abc1234567"),
+    ("bare OU id without Organizations", {"organization": ORG, "organizational_units": ["ou-ab12-aaaaaaaa"]},
+     r"organizational_units.*ou-ab12-aaaaaaaa"),
+    ("bad action", {"organization": ORG, "actions": ["s3:GetObject"]}, r"actions: expected a non-empty list of KMS actions"),
+]
+
+
+@pytest.mark.parametrize("args,message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_fails_without_writing(aws, run_module, args, message):
+    key = new_key(aws)
+    before = key_policy(aws, key)
+    full = dict({"key_id": key}, **args)
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, full)
+    assert result.failed
+    assert re.search(message, result.msg), result.msg
+    assert aws.write_calls() == []
+    assert key_policy(aws, key) == before
+
+
+def test_too_large_a_policy_fails_with_its_size(aws, run_module):
+    def pad(n):
+        return {"Sid": "Pad", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:Decrypt",
+                "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:team": ["t%05d-%s" % (i, "x" * 20) for i in range(n)]}}}
+
+    def size(n):
+        return kp.policy_size({"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [IAM_ROOT, pad(n)]})
+
+    n = (32768 - 250 - size(0)) // 30  # each entry is 30 bytes: a document just under the limit
+    assert 32768 - 300 < size(n) <= 32768
+    pad = pad(n)
+    key = new_key(aws, statements=[IAM_ROOT, pad], indent=None)
+    before = key_policy(aws, key)
+    size = len(kp.dump_policy(kp.plan(before, ORG)[1]).encode())
+    assert size > 32768 >= len(kp.dump_policy(before).encode())
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"key_id": key, "organization": ORG})
+    assert result.failed
+    assert "would be {0} bytes, over the KMS limit of 32768 bytes".format(size) in result.msg
+    assert aws.write_calls() == []
+    # check mode says the same
+    assert run_module(MODULE, {"key_id": key, "organization": ORG}, check_mode=True).msg == result.msg
+
+
+def test_member_account_without_list_parents_is_told_to_give_paths(aws, run_module):
+    orgs = aws.client("organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    member = orgs.create_account(AccountName="m", Email="m@example.com")["CreateAccountStatus"]["AccountId"]
+    access, secret = credentials_for(aws.emulator, member)
+    key = create_key(aws.client("kms", access_key=access, secret_key=secret))
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"key_id": key, "organization": ORG, "access_key": access, "secret_key": secret,
+                                 "organizational_units": ["arn:aws:organizations::123456789012:ou/o-abc1234567/ou-ab12-aaaaaaaa"]})
+    assert result.failed
+    assert "organization path" in result.msg and "list-parents" in result.msg
+    assert aws.write_calls() == []
+
+
+# --- retries and the IAM actions -------------------------------------------------------------------
+
+
+def test_converges_under_30_percent_throttling(aws, run_module):
+    key = new_key(aws)
+    aws.emulator.inject_faults(rate=0.3, kind="throttle", seed=7)
+    try:
+        for args, scope in (({"organizational_units": [A, B]}, pats(A, B)), ({"organizational_units": [C]}, pats(A, B, C)),
+                            ({"organizational_units": [A], "state": "absent"}, pats(B, C))):
+            result = run_module(MODULE, dict(args, key_id=key, organization=ORG))
+            assert not result.failed, result.msg
+            assert result["changed"] is True
+        throttled = [c for c in aws.emulator.calls if c["error"] == "ThrottlingException"]
+    finally:
+        aws.emulator.clear_faults()
+    assert throttled, "the emulator should have throttled some calls"
+    assert scope_of(key_policy(aws, key)) == scope
+    assert foreign(key_policy(aws, key)) == FOREIGN
+
+
+def test_documented_iam_actions_are_the_actions_called(aws, run_module):
+    from ansible_collections.orgshare.aws.plugins.modules import kms_org_grant
+
+    documented = set(re.findall(r"C\(((?:kms|organizations):[A-Za-z]+)\)", kms_org_grant.DOCUMENTATION.split("IAM permissions", 1)[1]
+                                .split("  - ", 1)[0]))
+    orgs = aws.client("organizations")
+    org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    ou = orgs.create_organizational_unit(ParentId=root, Name="w")["OrganizationalUnit"]
+    key = new_key(aws)
+    aws.emulator.clear_calls()
+    for args in ({"organizational_units": [ou["Arn"]]}, {"organizational_units": [ou["Id"]], "state": "absent"}):
+        result = run_module(MODULE, dict(args, key_id=key, organization=org["Id"]))
+        assert not result.failed, result.msg
+    assert aws.emulator.actions() == documented
