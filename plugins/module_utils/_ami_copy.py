@@ -25,11 +25,6 @@ import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
-try:
-    import botocore  # noqa: F401  (amazon.aws's error handlers catch its exceptions)
-except ImportError:
-    pass  # Modules are responsible for handling this.
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry

@@ -24,7 +24,7 @@ description:
   - All regions' copies are started (in parallel) before the module waits for any; then it waits for all of them
     together, polling DescribeImages with a growing pause until none is pending or O(wait_timeout) runs out.
     It does not use the boto3 waiter, which gives up after 10 minutes.
-  - A copy that ends C(failed) (for example a bad O(regions[].kms_key_id), which AWS only checks after accepting the
+  - A copy that ends C(failed) (for example a bad C(kms_key_id) of O(regions), which AWS only checks after accepting the
     request) is reported with its region and state reason; the other regions still finish; then the module fails
     with the per-region results in RV(images). A re-run resumes, keeping what is already copied.
   - "IAM permissions: the module calls exactly ec2:CopyImage, ec2:DeregisterImage, ec2:DescribeImages,
@@ -34,7 +34,7 @@ description:
     kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText and kms:ReEncrypt* on the source and destination keys
     (used by EC2 on the caller's behalf)."
 author:
-  - orgshare.aws contributors
+  - orgshare.aws maintainers (@orgshare)
 options:
   source_image_id:
     description:
@@ -72,7 +72,7 @@ options:
     description:
       - Whether the copies are encrypted. Not set keeps the source's encryption (a copy of an encrypted AMI is
         always encrypted; V(false) for an encrypted source is refused).
-      - A O(regions[].kms_key_id) makes that region's copy encrypted whatever this says (V(false) with a key is refused).
+      - A C(kms_key_id) in O(regions) makes that region's copy encrypted whatever this says (V(false) with a key is refused).
     type: bool
   copy_tags:
     description:
@@ -98,7 +98,7 @@ options:
     default: 3600
   allow_aws_managed_key:
     description:
-      - An encrypted copy to a region without a customer managed O(regions[].kms_key_id) would be encrypted with
+      - An encrypted copy to a region without a customer managed C(kms_key_id) of O(regions) would be encrypted with
         that region's AWS managed key C(aws/ebs), and an AMI encrypted with it cannot be shared with other accounts.
         By default the module fails before copying anything, naming those regions. V(true) allows such copies.
       - An explicit C(alias/aws/...) key counts as the AWS managed key.
@@ -180,7 +180,7 @@ images:
     kms_key_id:
       description:
         - The ARN of the KMS key of the copy's (root) snapshot, from DescribeSnapshots.
-        - While that is not known yet, the requested O(regions[].kms_key_id) as given; C(null) for an unencrypted copy.
+        - While that is not known yet, the requested C(kms_key_id) of O(regions) as given; C(null) for an unencrypted copy.
       type: str
       sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
     state_reason:
