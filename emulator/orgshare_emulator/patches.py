@@ -9,22 +9,42 @@ apply() is idempotent; reset_state() forgets the emulator's own bookkeeping (cli
 when moto's state is reset.
 """
 
+import threading
+
 # Knobs read by the patches. copy_pending_seconds: how long a CopyImage result stays
 # ``pending`` (its snapshots' Progress growing) before it turns available / failed.
 CONFIG = {"copy_pending_seconds": 0.0}
 
-_applied = False
+
+_applied = set()
+_lock = threading.RLock()
+
+# service -> the patch modules it needs, in order (ec2's encrypted snapshots need the kms patches)
+_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2")}
 
 
-def apply():
-    global _applied
-    if _applied:
-        return
-    _applied = True
-    from . import ec2, kms
+def apply(services=("kms", "ec2")):
+    """Apply the patches for ``services`` (default: all). Idempotent and thread-safe.
 
-    kms.apply()
-    ec2.apply()
+    The Emulator applies them lazily, on the first request for a service (importing moto.ec2
+    costs about a second), so that the server is ready fast; code that touches moto's backends
+    directly before any request should call apply() first."""
+    import importlib
+
+    for service in services:
+        for name in _NEEDS.get(service, ()):
+            if name in _applied:
+                continue
+            with _lock:
+                if name not in _applied:
+                    importlib.import_module("." + name, __package__).apply()
+                    _applied.add(name)
+
+
+def ensure(service):
+    """Called by the server for every request: patch ``service`` before moto handles it."""
+    if service in _NEEDS and not all(n in _applied for n in _NEEDS[service]):
+        apply((service,))
 
 
 def reset_state():

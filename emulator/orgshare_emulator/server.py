@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import patches
+
 DEFAULT_ACCOUNT_ID = "123456789012"
 
 _CRED_RE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -97,10 +99,12 @@ class _Middleware:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        service, action, region, access_key = parse_request(environ, body)
+        if service is not None:
+            patches.ensure(service)
         if environ.get("HTTP_X_ORGSHARE_INTERNAL"):
             # the emulator's own calls (seeding): not recorded, delayed or failed
             return self.app(environ, start_response)
-        service, action, region, access_key = parse_request(environ, body)
         call = Call(service or "?", action or "?", region or "?", access_key or "?", time.time())
         if service is not None and action is not None:
             with self.emu._lock:
@@ -182,9 +186,6 @@ class Emulator:
 
     def __init__(self, port=0, host="127.0.0.1", latency_ms=0, copy_pending_seconds=0):
         _no_public_amis()
-        from . import patches  # applied once, before moto's app is built
-
-        patches.apply()
         self.host = host
         self.port = port
         self.knobs = Knobs(latency_ms=latency_ms)

@@ -18,7 +18,7 @@ def raw_client(aws, service, region=None, access_key=None, secret_key=None):
         endpoint_url=aws.endpoint_url,
         aws_access_key_id=access_key or ACCESS_KEY,
         aws_secret_access_key=secret_key or SECRET_KEY,
-        config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}),
+        config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
 
 
