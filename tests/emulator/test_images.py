@@ -137,3 +137,22 @@ def test_create_image_names_are_unique_too(aws):
     assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]["Tags"] == [{"Key": "k", "Value": "v"}]
     code, _ = error_of(ec2.create_image, InstanceId=instance, Name="base-image")
     assert code == "InvalidAMIName.Duplicate"
+
+
+def test_block_device_mapping_filters(aws):
+    ec2 = aws.client("ec2")
+    plain = make_image(ec2, "plain-image")
+    enc = make_image(ec2, "enc-image", volumes=[{"device_name": "/dev/xvda", "size": 8, "encrypted": True}])
+    snap = ec2.describe_images(ImageIds=[enc])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    by_snap = ec2.describe_images(Owners=["self"], Filters=[{"Name": "block-device-mapping.snapshot-id", "Values": [snap]}])
+    assert [i["ImageId"] for i in by_snap["Images"]] == [enc]
+    by_enc = ec2.describe_images(Owners=["self"], Filters=[{"Name": "block-device-mapping.encrypted", "Values": ["false"]}])
+    assert [i["ImageId"] for i in by_enc["Images"]] == [plain]
+
+
+def test_account_ebs_default_key_is_used_when_changed(aws):
+    ec2, kms = aws.client("ec2"), aws.client("kms")
+    key = create_key(kms)
+    ec2.modify_ebs_default_kms_key_id(KmsKeyId=key)
+    snap = make_snapshot(ec2, size=2, encrypted=True)
+    assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]["KmsKeyId"] == key
