@@ -1,12 +1,13 @@
 # orgshare.aws developer commands. Every target sets up what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
 VENV ?= .venv
-PY := $(VENV)/bin/python
+VENV_ABS := $(abspath $(VENV))
+PY := $(VENV_ABS)/bin/python
 COLLECTIONS := $(CURDIR)/.cache/collections
 COPY := $(COLLECTIONS)/ansible_collections/orgshare/aws
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PATH := $(VENV_ABS)/bin:$(PATH)
 # The oldest ansible-core we support, tested on a Python it runs on (when one is present)
 COMPAT_CORE ?= ansible-core>=2.17,<2.18
 COMPAT_VENV ?= .venv-compat
@@ -33,18 +34,18 @@ pytest: venv
 sanity: venv
 	@scripts/sync-collection.sh
 	@scripts/ansible-test-offline.sh $(VENV) >/dev/null
-	cd $(COPY) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
+	cd $(COPY) && $(VENV_ABS)/bin/ansible-test sanity --venv --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
 
 lint: venv
 	@scripts/sync-collection.sh
-	cd $(COPY) && $(CURDIR)/$(VENV)/bin/ansible-lint --offline --profile production
+	cd $(COPY) && $(VENV_ABS)/bin/ansible-lint --offline --profile production
 
 docs-lint: venv
 	@scripts/sync-collection.sh
-	$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COPY)
+	$(VENV_ABS)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COPY)
 
 changelog-lint: venv
-	$(VENV)/bin/antsibull-changelog lint
+	$(VENV_ABS)/bin/antsibull-changelog lint
 
 compat:
 	@scripts/run-compat.sh $(COMPAT_VENV) '$(COMPAT_CORE)'
