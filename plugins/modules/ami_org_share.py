@@ -273,8 +273,8 @@ def check_snapshot_keys(module, ec2, image):
             % (image_id, ", ".join(snapshots), ", ".join(managed_by_aws))
         )
     module.warn(
-        "AMI %s is encrypted with the customer managed key(s) %s: sharing works, but the new principals cannot launch it "
-        "until the key policy lets them use the key(s); grant that with orgshare.aws.kms_org_grant."
+        "AMI %s is encrypted with the customer managed key(s) %s: sharing works, but launches by the new principals fail "
+        "unless the key policy lets them use the key(s); grant that with orgshare.aws.kms_org_grant."
         % (image_id, ", ".join(customer_keys))
     )
 
