@@ -146,6 +146,11 @@ def _run_module_main(name, args, check_mode=False, diff=False):
     full["_ansible_check_mode"] = check_mode
     full["_ansible_diff"] = diff
     out = io.StringIO()
+    # ansible keeps warnings and deprecations in module-level collections: start each run clean
+    from ansible.module_utils.common import warnings as ansible_warnings
+
+    ansible_warnings._global_warnings.clear()
+    ansible_warnings._global_deprecations.clear()
     try:
         from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
     except ImportError:  # older cores read the arguments from basic._ANSIBLE_ARGS
