@@ -1,0 +1,109 @@
+"""The execution environment: execution-environment/execution-environment.yml (ansible-builder
+version 3) and the collection's own meta/execution-environment.yml.
+
+``ansible-builder create`` writes the build context exactly as documented in docs/awx.md (a tarball
+of this collection built with ``ansible-galaxy collection build``, next to the definition). Nothing is
+built (no container engine here); instead the context's own steps are replayed offline: the galaxy
+stage's collection install from the context's requirements.yml (the local tarball; amazon.aws from
+the bootstrap, as Galaxy is not reachable), then the builder stage's introspect.py, which must find
+the Python and system requirements this collection declares."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+AMAZON_AWS = os.path.join(ROOT, ".cache", "collections", "ansible_collections", "amazon", "aws")
+
+
+def _run(cmd, cwd, env=None):
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert proc.returncode == 0, "%s\n%s\n%s" % (cmd, proc.stdout[-3000:], proc.stderr[-3000:])
+    return proc
+
+
+def _requirement_lines(path):
+    with open(path) as f:
+        return [line.split("#", 1)[0].strip() for line in f if line.split("#", 1)[0].strip()]
+
+
+def test_collection_declares_its_requirements():
+    with open(os.path.join(ROOT, "meta", "execution-environment.yml")) as f:
+        meta = yaml.safe_load(f)
+    assert meta["version"] == 1
+    deps = meta["dependencies"]
+    for kind in ("python", "system"):
+        assert not os.path.isabs(deps[kind])  # ansible-builder refuses absolute paths
+        assert _requirement_lines(os.path.join(ROOT, deps[kind])), kind
+    names = {line.split(">")[0].split("=")[0].strip() for line in _requirement_lines(os.path.join(ROOT, deps["python"]))}
+    assert names == {"boto3", "botocore"}
+    # The collection tarball carries them (build_ignore does not drop them)
+    with open(os.path.join(ROOT, "galaxy.yml")) as f:
+        ignored = yaml.safe_load(f).get("build_ignore") or []
+    for path in ("meta/execution-environment.yml", deps["python"], deps["system"]):
+        assert path not in ignored
+
+
+def test_ansible_builder_create(tmp_path):
+    # The steps of docs/awx.md, in a copy of execution-environment/
+    ee_dir = tmp_path / "execution-environment"
+    shutil.copytree(os.path.join(ROOT, "execution-environment"), ee_dir, ignore=shutil.ignore_patterns("context", "collections"))
+    built = tmp_path / "built"
+    _run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(built), ROOT], cwd=str(tmp_path))
+    (tarball,) = list(built.glob("orgshare-aws-*.tar.gz"))
+    (ee_dir / "collections").mkdir()
+    shutil.copy(tarball, ee_dir / "collections" / "orgshare-aws.tar.gz")
+
+    context = tmp_path / "context"
+    _run(
+        [os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", str(context), "--output-filename", "Containerfile"],
+        cwd=str(ee_dir),
+    )
+
+    # ---- the build context ---------------------------------------------------------------------
+    containerfile = (context / "Containerfile").read_text()
+    build = context / "_build"
+    assert (build / "collections" / "orgshare-aws.tar.gz").read_bytes() == tarball.read_bytes()
+    for script in ("introspect.py", "assemble", "install-from-bindep"):
+        assert (build / "scripts" / script).is_file()
+    requirements = yaml.safe_load((build / "requirements.yml").read_text())
+    by_name = {c["name"]: c for c in requirements["collections"]}
+    assert by_name["collections/orgshare-aws.tar.gz"]["type"] == "file"
+    assert "amazon.aws" in by_name
+    # The galaxy stage installs from the context, where the tarball is; the builder stage introspects
+    assert "COPY _build /build" in containerfile and "WORKDIR /build" in containerfile
+    assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
+    assert "introspect.py introspect" in containerfile
+    assert "ansible-core" in containerfile and "ansible-runner" in containerfile
+
+    # ---- replay the galaxy stage offline: install the file entries, as the build would, from /build
+    local = {"collections": [c for c in requirements["collections"] if c.get("type") == "file"]}
+    (tmp_path / "local-requirements.yml").write_text(yaml.safe_dump(local))
+    installed = tmp_path / "usr-share-ansible-collections"
+    _run(
+        [os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-r", str(tmp_path / "local-requirements.yml"), "-p", str(installed)],
+        cwd=str(build),
+    )
+    collection = installed / "ansible_collections" / "orgshare" / "aws"
+    assert (collection / "meta" / "execution-environment.yml").is_file()
+    assert (collection / "playbooks" / "distribute_fleet.yml").is_file()
+    (installed / "ansible_collections" / "amazon").mkdir()
+    os.symlink(AMAZON_AWS, installed / "ansible_collections" / "amazon" / "aws")  # what Galaxy would give
+
+    # ---- replay the builder stage: introspect the installed collections -------------------------
+    pip_out, bindep_out = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
+    _run(
+        [sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(installed), "--write-pip", str(pip_out), "--write-bindep", str(bindep_out)],
+        cwd=str(build),
+    )
+    pip_lines = pip_out.read_text().splitlines()
+    bindep_lines = bindep_out.read_text().splitlines()
+    ours = [line.split("#")[0].strip() for line in pip_lines if line.endswith("# from collection orgshare.aws")]
+    assert sorted(ours) == sorted(_requirement_lines(os.path.join(ROOT, "requirements.txt")))
+    assert any(line.endswith("# from collection amazon.aws") for line in pip_lines)
+    ours_system = [line.split("#")[0].strip() for line in bindep_lines if line.endswith("# from collection orgshare.aws")]
+    assert sorted(ours_system) == sorted(_requirement_lines(os.path.join(ROOT, "bindep.txt")))
