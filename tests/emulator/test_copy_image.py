@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from helpers import error_of, raw_client
+from emulator_helpers import error_of, raw_client
 from orgshare_emulator.fixtures import create_key, image_keys, make_image
 
 

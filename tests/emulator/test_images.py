@@ -2,7 +2,7 @@
 
 import boto3
 
-from helpers import error_of, raw_client
+from emulator_helpers import error_of, raw_client
 from orgshare_emulator.fixtures import create_key, credentials_for, image_keys, make_image, make_snapshot
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from helpers import error_of, raw_client
+from emulator_helpers import error_of, raw_client
 from orgshare_emulator.fixtures import create_key, default_key_policy
 
 

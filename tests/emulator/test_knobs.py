@@ -7,7 +7,7 @@ import urllib.request
 import botocore.exceptions
 import pytest
 
-from helpers import error_of, raw_client
+from emulator_helpers import error_of, raw_client
 
 
 @pytest.fixture

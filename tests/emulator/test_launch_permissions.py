@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import error_of, raw_client
+from emulator_helpers import error_of, raw_client
 from orgshare_emulator.fixtures import create_key, credentials_for, make_image
 
 ORG = "arn:aws:organizations::123456789012:organization/o-abcdef1234"

@@ -3,7 +3,7 @@
 import json
 import urllib.request
 
-from helpers import error_of, raw_client
+from emulator_helpers import error_of, raw_client
 from orgshare_emulator.fixtures import image_keys
 
 REGIONS = ["us-east-1", "eu-west-1"]
