@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Put a real copy (not a symlink: ansible-test refuses those) of this collection at
 # .cache/collections/ansible_collections/orgshare/aws, next to amazon.aws: the files git knows
-# (tracked, and untracked but not ignored). Files that are gone from the tree are removed from the
+# (tracked, and untracked but not ignored), in a git repository of its own. Files that are gone from the tree are removed from the
 # copy; ansible-test's own output (tests/output) is kept.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,3 +30,6 @@ for base, dirs, names in os.walk(dest, topdown=True):
         if r not in files:
             os.unlink(os.path.join(base, n))
 PY
+# The copy lies inside this repository's ignored .cache: give it a git repository of its own (no
+# commits), so that ansible-test lists its files (tracked or not) instead of finding none.
+[ -d "$dest/.git" ] || git -C "$dest" init -q
