@@ -43,16 +43,17 @@ def is_read(action):
 
 
 # ---- collections ---------------------------------------------------------------------------------
-def collections_path():
+def collections_path(collection=None):
     """A collection tree whose orgshare/aws is a symlink to the working tree (as tests/conftest.py
-    builds), next to the amazon.aws and community.aws of the bootstrap."""
+    builds) or to ``collection`` (another orgshare.aws tree, e.g. an installed release), next to the
+    amazon.aws and community.aws of the bootstrap."""
     src = os.path.join(ROOT, ".cache", "collections", "ansible_collections")
-    base = os.path.join(ROOT, ".cache", "bench-collections")
+    base = os.path.join(ROOT, ".cache", "bench-collections" if collection is None else "bench-collections-other")
     dst = os.path.join(base, "ansible_collections")
     for ns, name, target in (
         ("amazon", "aws", os.path.join(src, "amazon", "aws")),
         ("community", "aws", os.path.join(src, "community", "aws")),
-        ("orgshare", "aws", ROOT),
+        ("orgshare", "aws", os.path.abspath(collection) if collection else ROOT),
     ):
         if not os.path.isdir(target):
             raise SystemExit("missing %s (run `make venv` first)" % target)
@@ -255,11 +256,11 @@ def setup_audit(emu, regions, n_images, workers=None):
 
 # ---- ansible-playbook -------------------------------------------------------------------------------
 class PlaybookRunner:
-    def __init__(self, emu, workdir, timeout=7200):
+    def __init__(self, emu, workdir, timeout=7200, collection=None):
         self.emu = emu
         self.workdir = workdir
         self.timeout = timeout
-        self.collections = collections_path()
+        self.collections = collections_path(collection)
         self.playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
         self.local_temp = tempfile.mkdtemp(prefix="orgshare-bench-ansible-")
 
@@ -326,13 +327,18 @@ class PlaybookRunner:
         if rc != 0:
             failed = [e for e in results if e["status"] != "ok"]
             if failed:
-                failure = "task %r: %s" % (failed[-1]["name"], failed[-1]["msg"])
+                task = failed[-1]["name"]
+                items = [e["msg"] for e in events if e["event"] == "item_failed" and e["name"] == task]
+                failure = "task %r: %s" % (task, items[0] if items else failed[-1]["msg"])
+                if len(items) > 1:
+                    failure += " (and %d more item(s))" % (len(items) - 1)
             else:
                 tail = (stderr.strip() or stdout.strip()).splitlines()[-5:]
                 failure = "ansible-playbook exited %d: %s" % (rc, " | ".join(tail))
         return {
             "label": label,
             "wall": wall,
+            "tasks": task_times(events, t0, t0 + wall),
             "rc": rc,
             "ok": rc == 0,
             "failure": failure,
@@ -346,6 +352,22 @@ class PlaybookRunner:
 
     def cleanup(self):
         shutil.rmtree(self.local_temp, ignore_errors=True)
+
+
+def task_times(events, t0, t_end):
+    """[{name, action, seconds, items}]: how long each task ran (until the next one started), and
+    the time before the first task (ansible-playbook's start-up) as the first entry."""
+    starts = [e for e in events if e["event"] == "task_start"]
+    results = [e for e in events if e["event"] == "task_result"]
+    ends = [e["time"] for e in events if e["event"] == "end"]
+    out = [{"name": "(ansible-playbook start-up)", "action": "(start-up)", "seconds": (starts[0]["time"] if starts else t_end) - t0, "items": 0}]
+    for i, e in enumerate(starts):
+        nxt = starts[i + 1]["time"] if i + 1 < len(starts) else (ends[0] if ends else t_end)
+        mine = [r for r in results if r["name"] == e["name"] and e["time"] <= r["time"] <= nxt + 1e-3]
+        out.append({"name": e["name"], "action": e["action"], "seconds": nxt - e["time"], "items": mine[-1].get("items", 1) if mine else 0})
+    if ends:
+        out.append({"name": "(after the last task)", "action": "(shut-down)", "seconds": t_end - ends[0], "items": 0})
+    return out
 
 
 # ---- the call record ----------------------------------------------------------------------------

@@ -159,6 +159,31 @@ def _calls_by_module_region(first, rerun):
     return ["module"] + regions, rows
 
 
+def _time_by_module(run):
+    """[(module, invocations, seconds)] for one run, heaviest first; ansible.builtin tasks together."""
+    acc = {}
+    for t in run.get("tasks") or []:
+        action = t["action"]
+        if action.startswith("("):
+            key = t["name"]
+        elif action.startswith("ansible.builtin."):
+            key = "ansible.builtin tasks (set_fact, assert, ...)"
+        else:
+            key = action
+        n, sec = acc.get(key, (0, 0.0))
+        acc[key] = (n + t["items"], sec + t["seconds"])
+    return sorted(((k, n, sec) for k, (n, sec) in acc.items()), key=lambda x: -x[2])
+
+
+def _time_table(runs_by_title):
+    lines = []
+    for title, run in runs_by_title:
+        rows = [[m, n if not m.startswith("(") else "", "%.1f s" % sec] for m, n, sec in _time_by_module(run)]
+        rows.append(["**total (wall)**", "", "**%.1f s**" % run["wall"]])
+        lines += ["%s:" % title, "", _table(["module", "invocations", "time"], rows), ""]
+    return lines
+
+
 def _actions_table(pair):
     names = sorted({a for side in ("ours", "anchor") for phase in ("first", "rerun") for a in pair[side][phase]["calls"]["by_action"]})
     rows = []
@@ -273,7 +298,7 @@ def markdown(results, plot_name=None):
         for side in ("ours", "anchor"):
             s1, s2 = d["summary"]["first"][side], d["summary"]["rerun"][side]
             changed = sorted({t for r in d["runs"] for t in r[side]["rerun"]["changed_tasks"]})
-            rows.append([SIDE_NAMES[side], fmt_s(s1["wall"]), fmt_n(s1["calls"]), fmt_n(s1["writes"]), fmt_s(s2["wall"]), fmt_n(s2["calls"]),
+            rows.append([SIDE_NAMES[side], fmt_s(s1["wall"]), fmt_n(s1["calls"]), fmt_n(s1["writes"]), _wall(d["summary"]["rerun"], side), fmt_n(s2["calls"]),
                          fmt_n(s2["writes"]), ", ".join(changed) or "none"])
         lines += [_table(["", "first run", "calls", "writes", "re-run", "calls", "writes", "tasks changed on the re-run"], rows), ""]
         lines += ["## B4 API calls per module and region", "",
@@ -283,6 +308,10 @@ def markdown(results, plot_name=None):
             lines += ["### %s" % SIDE_NAMES[side], "", _table(header, rows), ""]
         header, rows = _actions_table(pair)
         lines += ["### Per API action", "", _table(header, rows), ""]
+        lines += ["### Where the time goes (first run)", "",
+                  "Each task's time, from its start to the next task's start, summed per module; an invocation is one",
+                  "loop item (one module process).", ""]
+        lines += _time_table([("%s, first run" % SIDE_NAMES[side], pair[side]["first"]) for side in ("ours", "anchor") if pair[side]["first"].get("tasks")])
     if a:
         lines += ["## B3 in detail", ""]
         rows = []
@@ -292,6 +321,7 @@ def markdown(results, plot_name=None):
             rows.append([SIDE_NAMES[side], fmt_s(s["wall"]), fmt_n(s["calls"]),
                          ", ".join("%s %d" % (k, v) for k, v in sorted(by_action.items(), key=lambda kv: -kv[1]))])
         lines += [_table(["", "wall time", "API calls", "calls by action (first run)"], rows), ""]
+        lines += _time_table([(SIDE_NAMES[side], a["runs"][0][side]) for side in ("ours", "anchor") if a["runs"][0][side].get("tasks")])
 
     scale = results.get("scale")
     if scale:

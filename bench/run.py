@@ -152,7 +152,8 @@ def _ratios(runs, phase=None):
 
 
 def _count(runs, side, phase, key):
-    return [_phase(r, side, phase)["calls"][key] for r in runs]
+    """A count per run; None for a run that failed (its calls say nothing about the job)."""
+    return [_phase(r, side, phase)["calls"][key] if _phase(r, side, phase)["ok"] else None for r in runs]
 
 
 def summarize_distribution(runs):
@@ -242,6 +243,7 @@ def parse_args(argv):
     p.add_argument("--scale-regions", help="comma-separated region counts for the B1 scale runs (default 2,4,8,16; empty: none)")
     p.add_argument("--scale-amis", help="comma-separated AMI counts for the B3 scale runs (default 100,300,1000; empty: none)")
     p.add_argument("--only", default="b1,b3,scale", help="comma-separated subset of b1 (B1, B2, B4), b3, scale (default: all)")
+    p.add_argument("--collection", help="benchmark this orgshare.aws tree (e.g. an installed release) instead of the working tree")
     p.add_argument("--results-dir", default=os.path.join(BENCH, "results"), help="where the raw JSON goes (default bench/results)")
     p.add_argument("--json", help="also write the raw results to this file")
     p.add_argument("--doc", help="write the report here (default: docs/performance.md for a full run, none otherwise)")
@@ -272,12 +274,13 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     config = {k: getattr(args, k) for k in ("profile", "anchor_rerun", "repeat", "scale_repeat", "pending", "latency", "regions", "amis", "scale_regions", "scale_amis")}
     config["only"] = sorted(args.only)
+    config["collection"] = "working tree" if not args.collection else "another tree"
     results = {"meta": {"machine": machine(), "config": config, "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)}}
     log("orgshare.aws benchmarks (%s): %s" % (args.profile, json.dumps(config)))
     started = time.time()
     workdir = tempfile.mkdtemp(prefix="orgshare-bench-")
     emu = harness.EmulatorProcess(workdir, copy_pending_seconds=args.pending).start()
-    runner = harness.PlaybookRunner(emu, workdir)
+    runner = harness.PlaybookRunner(emu, workdir, collection=args.collection)
     log("emulator at %s; logs in %s" % (emu.endpoint_url, workdir))
     try:
         if "b1" in args.only:

@@ -67,15 +67,23 @@ class CallbackModule(CallbackBase):
                 "status": status,
                 "changed": bool(r.get("changed")) or any(bool(i.get("changed")) for i in r.get("results") or [] if isinstance(i, dict)),
                 "images": _count_images(r),
+                # module invocations: one per loop item that ran, else one
+                "items": len([i for i in r.get("results") or [] if isinstance(i, dict) and not i.get("skipped")]) if "results" in r else 1,
                 "msg": str(r.get("msg", ""))[:2000] if status != "ok" else "",
             }
         )
+
+    def v2_runner_item_on_failed(self, result):
+        self._write({"event": "item_failed", "name": result._task.get_name(), "msg": str(result._result.get("msg", ""))[:2000]})
 
     def v2_runner_on_ok(self, result):
         self._result(result, "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._result(result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._write({"event": "task_result", "name": result._task.get_name(), "status": "skipped", "changed": False, "images": 0, "items": 0, "msg": ""})
 
     def v2_runner_on_unreachable(self, result):
         self._result(result, "unreachable")
