@@ -33,7 +33,8 @@ AUDIT_ANCHOR = os.path.join(BENCH, "anchor", "audit.yml")
 SIDES = ("ours", "anchor")
 
 PROFILES = {
-    "full": dict(anchor_rerun=True, repeat=3, scale_repeat=1, pending=20.0, latency=30.0, regions=8, amis=300, scale_regions=[2, 4, 8, 16], scale_amis=[100, 300, 1000]),
+    "full": dict(anchor_rerun=True, repeat=3, scale_repeat=1, pending=20.0, latency=30.0, regions=8, amis=300,
+                 scale_regions=[2, 4, 8, 16], scale_amis=[100, 300, 1000]),
     "quick": dict(anchor_rerun=True, repeat=1, scale_repeat=1, pending=5.0, latency=30.0, regions=4, amis=60, scale_regions=[2, 4], scale_amis=[30, 60]),
     # the smoke run skips the anchor's re-run (the slowest part that tests nothing new)
     "smoke": dict(anchor_rerun=False, repeat=1, scale_repeat=1, pending=1.0, latency=30.0, regions=2, amis=20, scale_regions=[], scale_amis=[]),
@@ -230,7 +231,8 @@ def machine():
 
 # ---- main -------------------------------------------------------------------------------------------------
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    summary, details = __doc__.split("\n\n", maxsplit=1)
+    p = argparse.ArgumentParser(description=summary, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=details)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_const", const="quick", dest="profile", help="small sizes and short copies, for development")
     mode.add_argument("--smoke", action="store_const", const="smoke", dest="profile", help="1 run, tiny sizes, no scale runs, no plot")
@@ -272,7 +274,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    config = {k: getattr(args, k) for k in ("profile", "anchor_rerun", "repeat", "scale_repeat", "pending", "latency", "regions", "amis", "scale_regions", "scale_amis")}
+    knobs = ("profile", "anchor_rerun", "repeat", "scale_repeat", "pending", "latency", "regions", "amis", "scale_regions", "scale_amis")
+    config = {k: getattr(args, k) for k in knobs}
     config["only"] = sorted(args.only)
     config["collection"] = "working tree" if not args.collection else "another tree"
     results = {"meta": {"machine": machine(), "config": config, "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)}}
@@ -298,7 +301,8 @@ def main(argv=None):
                     runs = results["distribution"]["runs"]
                 else:
                     log("scale: B1 at %d regions" % n)
-                    runs = [distribution_pair(emu, runner, n, args, "[scale %d regions %d/%d]" % (n, i + 1, args.scale_repeat)) for i in range(args.scale_repeat)]
+                    runs = [distribution_pair(emu, runner, n, args, "[scale %d regions %d/%d]" % (n, i + 1, args.scale_repeat))
+                            for i in range(args.scale_repeat)]
                 scale["distribution"][str(n)] = {"runs": runs, "summary": summarize_distribution(runs)}
             for n in args.scale_amis:
                 if n == args.amis and "audit" in results:
