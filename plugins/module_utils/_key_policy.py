@@ -26,7 +26,6 @@ The document is sent compact (``json.dumps(policy, separators=(",", ":"), ensure
 its size is the UTF-8 length of exactly that text, checked against the 32,768-byte limit.
 """
 
-import copy
 import fnmatch
 import json
 
@@ -557,9 +556,9 @@ def _subject_access(policy, subject):
                 allow.append(cover)
             else:
                 deny.append((_MAYBE, _label(s, index)))
-        if any(c == _ALL for c, _ in deny):
+        if any(c == _ALL for c, _label_unused in deny):
             denied.append(action)
-        elif any(c in (_MAYBE, _SOME) for c, _ in deny):
+        elif any(c in (_MAYBE, _SOME) for c, _label_unused in deny):
             maybe_denied.extend(str(label) for c, label in deny if c in (_MAYBE, _SOME))
         best = _or(allow)
         if best == _MAYBE:
