@@ -428,11 +428,14 @@ def _path_pattern_cover(pattern, subject):
         return _SOME  # principals outside any organization have no aws:PrincipalOrgPaths
     if pattern == "*":
         return _ALL if subject.org_id else _MAYBE
+    literal = pattern.endswith("*") and not _has_wildcard(pattern[:-1])
     if subject.kind == "account":
         if subject.org_id and not _has_wildcard(pattern.split("/")[0]) and pattern.split("/")[0] != subject.org_id:
             return _NONE
+        if subject.ou_path and literal:
+            # the account's own path (its parent OU's): a pattern covers it or does not
+            return _ALL if subject.ou_path.startswith(pattern[:-1]) else _NONE
         return _MAYBE
-    literal = pattern.endswith("*") and not _has_wildcard(pattern[:-1])
     first = pattern.split("/")[0]
     if not _has_wildcard(first) and subject.org_id and first != subject.org_id:
         return _NONE
@@ -599,7 +602,8 @@ def principal_access(policy, kind, value, org_id=None, ou_path=None, account_org
 
     ``kind``: "organization" (value: organization ARN or id), "organizational_unit" (value: OU ARN,
     or OU id with ``org_id``; ``ou_path`` "o-x/r-y/.../ou-z/" when known) or "account" (value:
-    12-digit id; ``account_org_id`` the account's organization when known).
+    12-digit id; ``account_org_id`` the account's organization and ``ou_path`` the path of the OU
+    (or root) it sits in, its aws:PrincipalOrgPaths, when known).
     Returns ``(verdict, reason)``: GRANTED only when certain; a condition or principal this does not
     understand, or a Deny that might apply, gives UNKNOWN.
     """
@@ -616,7 +620,10 @@ def principal_access(policy, kind, value, org_id=None, ou_path=None, account_org
             org = org or ou_path.split("/")[0]
         subject = _Subject("organizational_unit", org_id=org, ou_id=ou, ou_path=ou_path)
     elif kind == "account":
-        subject = _Subject("account", account_id=str(value), org_id=account_org_id)
+        if ou_path:
+            ou_path = ou_path if ou_path.endswith("/") else ou_path + "/"
+            account_org_id = account_org_id or ou_path.split("/")[0]
+        subject = _Subject("account", account_id=str(value), org_id=account_org_id, ou_path=ou_path)
     else:
         raise ValueError("kind must be organization, organizational_unit or account, not {0!r}".format(kind))
     return _subject_access(policy, subject)
