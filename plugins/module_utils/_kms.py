@@ -52,7 +52,8 @@ POLICY_NAME = "default"
 # Throttling is retried on top of botocore's own retries: these are enough for a 30% throttle rate.
 _retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=KMS_THROTTLING)
 # A principal that is new to IAM can make PutKeyPolicy answer MalformedPolicyDocumentException
-# for a short while; a document that is really malformed fails the same way, so only a few tries.
+# for a short while; a document that is really malformed fails the same way, so only a few tries
+# (three attempts in all: amazon.aws's backoff counts the first call among its ``retries``).
 _retry_propagation = AWSRetry.jittered_backoff(retries=3, delay=2, max_delay=8, catch_extra_error_codes=["MalformedPolicyDocumentException"])
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

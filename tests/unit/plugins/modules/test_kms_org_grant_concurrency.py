@@ -166,3 +166,23 @@ def test_the_lock_excludes_another_process(tmp_path):
                                text=True).stdout.strip()
     after = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True).stdout.strip()
     assert (held, other, after) == ("held", "free", "free")
+
+
+def test_malformed_policy_document_is_retried_only_a_few_times(aws):
+    """MalformedPolicyDocumentException can be IAM propagation (retried), or a document that is
+    really malformed: then the call fails after a few tries instead of retrying for minutes."""
+    kms = aws.client("kms")
+    key = create_key(kms, policy={"Version": "2012-10-17", "Statement": [ADMIN]})
+    aws.emulator.clear_calls()
+    started = time.monotonic()
+    try:
+        _kms.put_key_policy(kms, key, json.dumps({"Version": "2012-10-17", "Statement": []}))
+    except _kms.OrgShareKMSError as e:
+        assert "MalformedPolicyDocumentException" in str(e) and "put the policy of key" in str(e)
+    else:
+        raise AssertionError("expected OrgShareKMSError")
+    attempts = [c for c in aws.emulator.calls if c["action"] == "PutKeyPolicy"]
+    # _kms retries it with AWSRetry.jittered_backoff(retries=3): three attempts in all
+    assert len(attempts) == 3 and all(c["error"] == "MalformedPolicyDocumentException" for c in attempts)
+    assert time.monotonic() - started < 60
+    assert key_policy(aws, key)["Statement"] == [ADMIN]
