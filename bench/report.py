@@ -27,6 +27,13 @@ def fmt_n(st):
     return "%g (%d–%d)" % (st["median"], st["min"], st["max"])
 
 
+def fmt_load(values):
+    if not values:
+        return "–"
+    values = sorted(values)
+    return "median %.1f (%.1f–%.1f) over %d runs" % (values[len(values) // 2], values[0], values[-1], len(values))
+
+
 def fmt_ratio(st):
     if not st:
         return "–"
@@ -124,6 +131,24 @@ def failures(results):
 
 
 # ---- Markdown ---------------------------------------------------------------------------------------
+def _loads(results):
+    """Every measured run's 1-minute load average before it started."""
+    out = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("load_before") is not None:
+                out[node.get("t0")] = node["load_before"]  # the scale runs reuse the main runs
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk({k: v for k, v in results.items() if k != "meta"})
+    return list(out.values())
+
+
 def _table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -197,6 +222,24 @@ def _actions_table(pair):
     return ["API call", "orgshare.aws first", "orgshare.aws re-run", "anchor first", "anchor re-run"], rows
 
 
+def growth(entries, phase, unit, per=1):
+    """A sentence on how wall time and calls grow between the smallest and the largest size."""
+    sizes = sorted(entries, key=int)
+    if len(sizes) < 2:
+        return None
+    lo, hi = entries[sizes[0]]["summary"], entries[sizes[-1]]["summary"]
+    span = (int(sizes[-1]) - int(sizes[0])) / float(per)
+    parts = []
+    for side in ("ours", "anchor"):
+        a, b = (lo[phase][side], hi[phase][side]) if phase else (lo[side], hi[side])
+        if not (a["wall"] and b["wall"] and a["calls"] and b["calls"]):
+            parts.append("%s: not measured at both ends" % SIDE_NAMES[side])
+            continue
+        parts.append("%s +%.1f s and +%.0f API calls" % (SIDE_NAMES[side], (b["wall"]["median"] - a["wall"]["median"]) / span,
+                                                          (b["calls"]["median"] - a["calls"]["median"]) / span))
+    return "From %s to %s, per %s: %s." % (sizes[0], sizes[-1], unit, "; ".join(parts))
+
+
 def markdown(results, plot_name=None):
     meta = results["meta"]
     cfg = meta["config"]
@@ -239,6 +282,7 @@ def markdown(results, plot_name=None):
             ["amazon.aws / community.aws", "%s / %s" % (m["amazon_aws"], m["community_aws"])],
             ["moto / boto3", "%s / %s" % (m["moto"], m["boto3"])],
             ["load average at start", ", ".join("%.2f" % x for x in m["load_average"]) if m.get("load_average") else "–"],
+            ["1-min load average before each run", fmt_load(_loads(results))],
             ["commit", m.get("git_commit") or "–"],
             ["date", m["date"]],
             ["duration of the run", "%.0f min" % (meta.get("duration_seconds", 0) / 60.0)],
@@ -338,7 +382,8 @@ def markdown(results, plot_name=None):
                              fmt_s(s2["ours"]["wall"]), fmt_s(s2["anchor"]["wall"]),
                              "%s (%s)" % (fmt_n(s2["ours"]["calls"]), fmt_n(s2["ours"]["writes"])),
                              "%s (%s)" % (fmt_n(s2["anchor"]["calls"]), fmt_n(s2["anchor"]["writes"]))])
-            lines += ["### B1 / B2 by number of regions", "",
+            g1 = growth(scale["distribution"], "first", "extra region")
+            lines += ["### B1 / B2 by number of regions", ""] + ([g1, ""] if g1 else []) + [
                       _table(["regions", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls (writes)", "anchor calls (writes)",
                               "re-run orgshare.aws", "re-run anchor", "re-run orgshare.aws calls (writes)", "re-run anchor calls (writes)"], rows), ""]
         if scale.get("audit"):
@@ -347,9 +392,12 @@ def markdown(results, plot_name=None):
                 s = e["summary"]
                 rows.append([n, fmt_s(s["ours"]["wall"]), fmt_s(s["anchor"]["wall"]), fmt_ratio(s["ratio"]),
                              fmt_n(s["ours"]["calls"]), fmt_n(s["anchor"]["calls"])])
-            lines += ["### B3 by number of AMIs (3 regions)", "",
+            g3 = growth(scale["audit"], None, "100 extra AMIs", per=100)
+            lines += ["### B3 by number of AMIs (3 regions)", ""] + ([g3, ""] if g3 else []) + [
                       _table(["AMIs", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls", "anchor calls"], rows), ""]
     f = failures(results)
+    if meta.get("error"):
+        f.append("the benchmark broke off: %s" % meta["error"].strip().splitlines()[-1])
     if f:
         lines += ["## Failures and wrong results", "", "A failed run has no wall time in the tables above.", ""]
         lines += ["- %s" % x.replace("\n", " ")[:600] for x in f]

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -251,6 +252,7 @@ def parse_args(argv):
     p.add_argument("--doc", help="write the report here (default: docs/performance.md for a full run, none otherwise)")
     p.add_argument("--plot", help="write the plot here (default: docs/performance.png for a full run, none otherwise)")
     p.add_argument("--no-doc", action="store_true", help="write neither report nor plot")
+    p.add_argument("--from-json", metavar="RESULTS", help="measure nothing: write the report and plot (--doc, --plot) from a raw results file")
     args = p.parse_args(argv)
     args.profile = args.profile or "full"
     defaults = PROFILES[args.profile]
@@ -264,7 +266,7 @@ def parse_args(argv):
     if max([args.regions] + args.scale_regions) > len(TARGET_REGIONS):
         p.error("at most %d copy regions" % len(TARGET_REGIONS))
     args.only = {x.strip().lower() for x in args.only.split(",") if x.strip()}
-    if args.profile == "full" and not args.no_doc:
+    if args.profile == "full" and not args.no_doc and not args.from_json:
         args.doc = args.doc or os.path.join(ROOT, "docs", "performance.md")
         args.plot = args.plot or os.path.join(ROOT, "docs", "performance.png")
     if args.no_doc:
@@ -272,8 +274,28 @@ def parse_args(argv):
     return args
 
 
+def write_report(results, doc, plot_path):
+    import report
+
+    print(report.console_summary(results))
+    if plot_path:
+        try:
+            if report.plot(results, plot_path):
+                log("plot: %s" % os.path.relpath(plot_path))
+        except Exception as e:  # noqa: BLE001 - the report is still worth writing
+            log("no plot: %s: %s" % (type(e).__name__, e))
+    if doc:
+        with open(doc, "w") as f:
+            f.write(report.markdown(results, plot_name=os.path.basename(plot_path) if plot_path and os.path.exists(plot_path) else None))
+        log("report: %s" % os.path.relpath(doc))
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            write_report(json.load(f), args.doc, args.plot)
+        return 0
     knobs = ("profile", "anchor_rerun", "repeat", "scale_repeat", "pending", "latency", "regions", "amis", "scale_regions", "scale_amis")
     config = {k: getattr(args, k) for k in knobs}
     config["only"] = sorted(args.only)
@@ -312,6 +334,9 @@ def main(argv=None):
                     runs = audit_runs(emu, runner, n, args.scale_repeat, args, "[scale]")
                 scale["audit"][str(n)] = {"runs": runs, "summary": summarize_audit(runs)}
             results["scale"] = scale
+    except Exception:  # noqa: BLE001 - keep what was measured, and say what broke
+        results["meta"]["error"] = traceback.format_exc()
+        log("the benchmark broke off:\n%s" % results["meta"]["error"])
     finally:
         emu.stop()
         runner.cleanup()
@@ -326,18 +351,9 @@ def main(argv=None):
             json.dump(results, f, indent=1, sort_keys=True, default=str)
     log("raw results: %s" % ", ".join(os.path.relpath(p) for p in paths))
 
-    import report
-
-    print(report.console_summary(results))
-    if args.plot:
-        if report.plot(results, args.plot):
-            log("plot: %s" % os.path.relpath(args.plot))
-    if args.doc:
-        with open(args.doc, "w") as f:
-            f.write(report.markdown(results, plot_name=os.path.basename(args.plot) if args.plot and os.path.exists(args.plot) else None))
-        log("report: %s" % os.path.relpath(args.doc))
+    write_report(results, args.doc, args.plot)
     log("done in %.0f s" % (time.time() - started))
-    return 0
+    return 1 if results["meta"].get("error") else 0
 
 
 if __name__ == "__main__":
