@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +50,9 @@ def main():
     try:
         source_region = REGIONS[0]
         ou_name = "Prod" if "Prod" in seed["ous"] else sorted(seed["ous"])[0]
-        account_name = sorted(seed["accounts"])[0]
+        # an account outside that OU, so that both kinds of principal show
+        outside = [n for n in sorted(seed["accounts"]) if seed.get("account_ous", {}).get(n) != ou_name]
+        account_name = (outside or sorted(seed["accounts"]))[0]
         extra = {
             "ami_distribute_source_image_id": seed["images"]["encrypted"],
             "ami_distribute_source_region": source_region,
