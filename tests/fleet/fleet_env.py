@@ -156,11 +156,11 @@ def run_job(private_data_dir, forks, ident, timeout=900):
         os.environ.update(saved)
 
 
-def host_results(runner, task_name):
-    """{host: event_data.res} of the runner_on_ok events of the task named ``task_name``."""
+def host_results(runner, action):
+    """{host: event_data.res} of the runner_on_ok events of the tasks that ran module ``action``."""
     out = {}
     for ev in runner.events:
         data = ev.get("event_data") or {}
-        if ev.get("event") == "runner_on_ok" and data.get("task") == task_name:
+        if ev.get("event") == "runner_on_ok" and data.get("task_action") == action:
             out[data["host"]] = data.get("res") or {}
     return out

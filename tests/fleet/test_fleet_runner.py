@@ -22,8 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 IMAGES = 20
 FORKS = 8
-COPY_TASK = "orgshare.aws.ami_distribute : Copy the AMI into the regions (in parallel)"
-RESULT_TASK = "Show where the image is and who may launch it"
+COPY_ACTION = "orgshare.aws.ami_copy"
+RESULT_ACTION = "ansible.builtin.debug"  # the playbook's last task shows ami_distribute_result
 
 
 @pytest.fixture
@@ -83,11 +83,11 @@ def test_fleet_through_ansible_runner(aws, pending_copies, tmp_path):
     kinds = [e["event"] for e in first.events]
     assert kinds[0] == "playbook_on_start" and "playbook_on_stats" in kinds
     # Each image went through the copy task as its own host, with forks set from the job
-    assert sorted(host_results(first, COPY_TASK)) == sorted(hosts)
+    assert sorted(host_results(first, COPY_ACTION)) == sorted(hosts)
     start = next(e for e in first.events if e["event"] == "playbook_on_start")
     assert start["event_data"]["playbook"] == "fleet.yml"
 
-    results = {h: res["ami_distribute_result"] for h, res in host_results(first, RESULT_TASK).items()}
+    results = {h: res["ami_distribute_result"] for h, res in host_results(first, RESULT_ACTION).items()}
     assert sorted(results) == sorted(hosts)
 
     # ---- the AWS state, through boto3 ---------------------------------------------------------
