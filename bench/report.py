@@ -131,6 +131,25 @@ def failures(results):
 
 
 # ---- Markdown ---------------------------------------------------------------------------------------
+_PATH_OPTIONS = ("--results-dir", "--json", "--doc", "--plot", "--collection", "--from-json")
+
+
+def public_command(command):
+    """The command line without options that name local paths (they say nothing about the run)."""
+    out, skip = [], False
+    for token in command.split():
+        if skip:
+            skip = False
+            continue
+        if token in _PATH_OPTIONS:
+            skip = True
+            continue
+        if token.split("=", 1)[0] in _PATH_OPTIONS:
+            continue
+        out.append(token)
+    return " ".join(out)
+
+
 def _loads(results):
     """Every measured run's 1-minute load average before it started."""
     out = {}
@@ -235,7 +254,7 @@ def growth(entries, phase, unit, per=1):
         if not (a["wall"] and b["wall"] and a["calls"] and b["calls"]):
             parts.append("%s: not measured at both ends" % SIDE_NAMES[side])
             continue
-        parts.append("%s +%.1f s and +%.0f API calls" % (SIDE_NAMES[side], (b["wall"]["median"] - a["wall"]["median"]) / span,
+        parts.append("%s %+.1f s and %+.0f API calls" % (SIDE_NAMES[side], (b["wall"]["median"] - a["wall"]["median"]) / span,
                                                           (b["calls"]["median"] - a["calls"]["median"]) / span))
     return "From %s to %s, per %s: %s." % (sizes[0], sizes[-1], unit, "; ".join(parts))
 
@@ -267,8 +286,13 @@ def markdown(results, plot_name=None):
         "",
         "Raw results (every run, every API call count) go to `bench/results/` (not committed).",
         "",
+    ] + ([
+        "The orgshare.aws measured here is not the working tree of this commit but another copy of the collection",
+        "(`--collection`).",
+        "",
+    ] if cfg.get("collection", "working tree") != "working tree" else []) + [
         "This run: `%s`; %d run(s) per figure (scale runs: %d), copies pending %g s, %g ms per request." % (
-            meta["command"].strip(), cfg["repeat"], cfg["scale_repeat"], cfg["pending"], cfg["latency"]),
+            public_command(meta["command"]), cfg["repeat"], cfg["scale_repeat"], cfg["pending"], cfg["latency"]),
         "Figures are the median of the runs, with (min–max); the ratio orgshare.aws / anchor is computed for",
         "each pair of runs measured back to back, then summarised the same way.",
         "",
