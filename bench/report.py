@@ -254,8 +254,9 @@ def growth(entries, phase, unit, per=1):
         if not (a["wall"] and b["wall"] and a["calls"] and b["calls"]):
             parts.append("%s: not measured at both ends" % SIDE_NAMES[side])
             continue
-        parts.append("%s %+.1f s and %+.0f API calls" % (SIDE_NAMES[side], (b["wall"]["median"] - a["wall"]["median"]) / span,
-                                                          (b["calls"]["median"] - a["calls"]["median"]) / span))
+        dt = (b["wall"]["median"] - a["wall"]["median"]) / span
+        dn = (b["calls"]["median"] - a["calls"]["median"]) / span
+        parts.append("%s %+.1f s and %+.0f API calls" % (SIDE_NAMES[side], dt, dn))
     return "From %s to %s, per %s: %s." % (sizes[0], sizes[-1], unit, "; ".join(parts))
 
 
@@ -407,9 +408,9 @@ def markdown(results, plot_name=None):
                              "%s (%s)" % (fmt_n(s2["ours"]["calls"]), fmt_n(s2["ours"]["writes"])),
                              "%s (%s)" % (fmt_n(s2["anchor"]["calls"]), fmt_n(s2["anchor"]["writes"]))])
             g1 = growth(scale["distribution"], "first", "extra region")
-            lines += ["### B1 / B2 by number of regions", ""] + ([g1, ""] if g1 else []) + [
-                      _table(["regions", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls (writes)", "anchor calls (writes)",
-                              "re-run orgshare.aws", "re-run anchor", "re-run orgshare.aws calls (writes)", "re-run anchor calls (writes)"], rows), ""]
+            header = ["regions", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls (writes)", "anchor calls (writes)",
+                      "re-run orgshare.aws", "re-run anchor", "re-run orgshare.aws calls (writes)", "re-run anchor calls (writes)"]
+            lines += ["### B1 / B2 by number of regions", ""] + ([g1, ""] if g1 else []) + [_table(header, rows), ""]
         if scale.get("audit"):
             rows = []
             for n, e in sorted(scale["audit"].items(), key=lambda kv: int(kv[0])):
@@ -417,8 +418,8 @@ def markdown(results, plot_name=None):
                 rows.append([n, fmt_s(s["ours"]["wall"]), fmt_s(s["anchor"]["wall"]), fmt_ratio(s["ratio"]),
                              fmt_n(s["ours"]["calls"]), fmt_n(s["anchor"]["calls"])])
             g3 = growth(scale["audit"], None, "100 extra AMIs", per=100)
-            lines += ["### B3 by number of AMIs (3 regions)", ""] + ([g3, ""] if g3 else []) + [
-                      _table(["AMIs", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls", "anchor calls"], rows), ""]
+            header = ["AMIs", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls", "anchor calls"]
+            lines += ["### B3 by number of AMIs (3 regions)", ""] + ([g3, ""] if g3 else []) + [_table(header, rows), ""]
     f = failures(results)
     if meta.get("error"):
         f.append("the benchmark broke off: %s" % meta["error"].strip().splitlines()[-1])
