@@ -199,7 +199,10 @@ def apply():
     KmsResponse.create_key = create_key
 
     # AWS accepts a key ARN wherever a KeyId is asked for; moto's backend wants the bare id for these.
-    for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion", "enable_key_rotation", "disable_key_rotation", "get_key_rotation_status"):
+    for name in (
+        "disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion",
+        "enable_key_rotation", "disable_key_rotation", "get_key_rotation_status",
+    ):
         _accept_key_arn(KmsBackend, name)
 
 

@@ -62,7 +62,8 @@ def seed(emulator, regions=None):
     accounts, account_ous = {}, {}
     for name, ou_name in ACCOUNTS:
         status = org_client.create_account(Email="%s@example.com" % name, AccountName=name)["CreateAccountStatus"]
-        account_id = status.get("AccountId") or org_client.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+        account_id = status.get("AccountId") or org_client.describe_create_account_status(
+            CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
         if ou_name:
             org_client.move_account(AccountId=account_id, SourceParentId=root["Id"], DestinationParentId=ous[ou_name]["id"])
         accounts[name] = account_id

@@ -467,9 +467,9 @@ class ShareInfoGatherer:
         """ListParents of one account: (parent, parent_path, state)."""
         try:
             parents = list_parents(self.organizations, account_id)
-        except is_ansible_aws_error_code(_NOT_IN_ORG):
-            return None, None, "ok"
-        except AnsibleAWSError:
+        except AnsibleAWSError as e:
+            if isinstance(e, is_ansible_aws_error_code(_NOT_IN_ORG, e)):
+                return None, None, "ok"
             # Not permitted (only the management account or a delegated administrator may ask),
             # or Organizations not in use, or throttled past retries: membership stays unknown.
             return None, None, "unavailable"
@@ -502,8 +502,7 @@ class ShareInfoGatherer:
             if self.shared_with_me and self.caller_account_id and self.check_keys and self.organizations is not None:
                 self._want_membership(self.caller_account_id)
             while self._pending:
-                done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
-                for future in done:
+                for future in wait(list(self._pending), return_when=FIRST_COMPLETED).done:
                     tag = self._pending.pop(future)
                     self._handle(tag, future)
         self._pool = None

@@ -18,7 +18,7 @@ description:
     of 16 workers.
   - A region that fails (no access, throttled past retries) is reported in RV(failed_regions) and
     the other regions are still returned.
-  - Problems reported, in RV(images[].problems), by code
+  - "Problems reported, in RV(images[].problems), by code
     V(aws_managed_key) (a snapshot uses the AWS managed key, so the AMI cannot be shared),
     V(key_not_granted) (the AMI is shared with a principal the key policy does not let use the key:
     launches from there will fail),
@@ -27,7 +27,7 @@ description:
     V(key_policy_unreadable) (the key policy could not be read, so no analysis was made),
     V(account_in_shared_org) (an explicitly shared account is also reached through a shared organization
     or OU, so removing the account alone will not revoke its access) and
-    V(public) (the AMI is public).
+    V(public) (the AMI is public)."
   - V(account_in_shared_org) needs the account's place in the organization, which only the management
     account or a delegated administrator may read (C(organizations:ListParents)). When the caller may
     not read it, the problem is not reported (it is reported only when certain), and key checks for
@@ -40,7 +40,7 @@ description:
     permission). The Organizations and KMS reads are optional: when denied, the module reports what it
     could not analyse instead of failing."
 author:
-  - orgshare.aws maintainers
+  - orgshare.aws maintainers (@orgshare)
 options:
   image_ids:
     description:

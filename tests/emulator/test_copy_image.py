@@ -34,7 +34,7 @@ def _source(aws, encrypted=True):
 
 
 def test_cross_region_copy_with_key_gets_new_snapshots_under_that_key(aws):
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     west, west_kms = aws.client("ec2", "us-west-2"), aws.client("kms", "us-west-2")
     key_west = create_key(west_kms)
     copy = west.copy_image(Name="copy", SourceImageId=src, SourceRegion="us-east-1", Encrypted=True, KmsKeyId=key_west)["ImageId"]
@@ -58,7 +58,7 @@ def test_cross_region_copy_without_key_lands_under_destination_aws_ebs(aws):
     keys = image_keys(west, copy)
     assert keys == {"/dev/xvda": _ebs_key(aws, "us-west-2"), "/dev/xvdb": None}
     # ... which makes it unshareable
-    code, _ = error_of(raw_client(aws, "ec2", "us-west-2").modify_image_attribute, ImageId=copy, LaunchPermission={"Add": [{"UserId": "111122223333"}]})
+    code, dummy = error_of(raw_client(aws, "ec2", "us-west-2").modify_image_attribute, ImageId=copy, LaunchPermission={"Add": [{"UserId": "111122223333"}]})
     assert code == "InvalidParameter"
 
 
@@ -74,7 +74,7 @@ def test_same_region_copy_keeps_source_key_and_encrypted_true_encrypts_everythin
 
 def test_kms_key_id_needs_encrypted(aws):
     src, key = _source(aws)
-    code, _ = error_of(raw_client(aws, "ec2").copy_image, Name="x-copy", SourceImageId=src, SourceRegion="us-east-1", KmsKeyId=key)
+    code, dummy = error_of(raw_client(aws, "ec2").copy_image, Name="x-copy", SourceImageId=src, SourceRegion="us-east-1", KmsKeyId=key)
     assert code == "InvalidParameterDependency"
 
 
@@ -98,7 +98,7 @@ def test_bad_key_fails_the_copy_asynchronously(aws, problem):
 
 
 def test_copy_image_tags_and_tag_specifications(aws):
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     ec2 = aws.client("ec2")
     copy = ec2.copy_image(
         Name="tagged",
@@ -118,13 +118,13 @@ def test_copy_image_tags_and_tag_specifications(aws):
 
 
 def test_client_token_idempotency(aws):
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     west = raw_client(aws, "ec2", "us-west-2")
     args = dict(Name="tok", SourceImageId=src, SourceRegion="us-east-1", ClientToken="orgshare-tok-1")
     first = west.copy_image(**args)["ImageId"]
     assert west.copy_image(**args)["ImageId"] == first
     assert len(west.describe_images(Owners=["self"])["Images"]) == 1
-    code, _ = error_of(west.copy_image, **dict(args, Description="other"))
+    code, dummy = error_of(west.copy_image, **dict(args, Description="other"))
     assert code == "IdempotentParameterMismatch"
     # without a token the name clash is reported
     code, message = error_of(west.copy_image, Name="tok", SourceImageId=src, SourceRegion="us-east-1")
@@ -134,12 +134,13 @@ def test_client_token_idempotency(aws):
 
 
 def test_source_image_filters(aws):
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     other = make_image(aws.client("ec2"), "other-source")
     west = aws.client("ec2", "us-west-2")
     copy = west.copy_image(Name="copy-1", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
     west.copy_image(Name="copy-2", SourceImageId=other, SourceRegion="us-east-1")
-    found = west.describe_images(Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [src]}, {"Name": "source-image-region", "Values": ["us-east-1"]}])
+    found = west.describe_images(
+        Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [src]}, {"Name": "source-image-region", "Values": ["us-east-1"]}])
     assert [i["ImageId"] for i in found["Images"]] == [copy]
     assert west.describe_images(Filters=[{"Name": "source-image-region", "Values": ["eu-west-1"]}])["Images"] == []
     # an original image has no source fields
@@ -149,14 +150,14 @@ def test_source_image_filters(aws):
 def test_unknown_or_unavailable_source(aws, pending):
     west = raw_client(aws, "ec2", "us-west-2")
     assert error_of(west.copy_image, Name="nope", SourceImageId="ami-0123456789abcdef0", SourceRegion="us-east-1")[0] == "InvalidAMIID.NotFound"
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     pending(30)
     copy = west.copy_image(Name="in-flight", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
     assert error_of(raw_client(aws, "ec2").copy_image, Name="copy-of-copy", SourceImageId=copy, SourceRegion="us-west-2")[0] == "InvalidAMIID.Unavailable"
 
 
 def test_pending_time_with_growing_progress(aws, pending):
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     pending(1.5)
     west = aws.client("ec2", "us-west-2")
     copy = west.copy_image(Name="slow", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
@@ -176,7 +177,7 @@ def test_pending_time_with_growing_progress(aws, pending):
 
 
 def test_deregister_copy(aws):
-    src, _ = _source(aws)
+    src, dummy = _source(aws)
     west = aws.client("ec2", "us-west-2")
     copy = west.copy_image(Name="gone", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
     west.deregister_image(ImageId=copy)

@@ -82,13 +82,13 @@ def test_copy_snapshot_with_kms_key_id(aws):
 
 def test_register_image_rejects_unknown_snapshot_and_encrypted_flag_with_snapshot(aws):
     ec2 = raw_client(aws, "ec2")
-    code, _ = error_of(
+    code, dummy = error_of(
         ec2.register_image, Name="bad-1", RootDeviceName="/dev/xvda",
         BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": "snap-0123456789abcdef0"}}],
     )
     assert code == "InvalidSnapshot.NotFound"
     snap = make_snapshot(ec2, size=2)
-    code, _ = error_of(
+    code, dummy = error_of(
         ec2.register_image, Name="bad-2", RootDeviceName="/dev/xvda",
         BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap, "Encrypted": True}}],
     )
@@ -135,7 +135,7 @@ def test_create_image_names_are_unique_too(aws):
     )["ImageId"]
     snap = ec2.describe_images(ImageIds=[made])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
     assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]["Tags"] == [{"Key": "k", "Value": "v"}]
-    code, _ = error_of(ec2.create_image, InstanceId=instance, Name="base-image")
+    code, dummy = error_of(ec2.create_image, InstanceId=instance, Name="base-image")
     assert code == "InvalidAMIName.Duplicate"
 
 

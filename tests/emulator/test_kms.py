@@ -11,7 +11,7 @@ def test_put_key_policy_rejects_invalid_json(aws):
     key = create_key(kms)
     before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
     for bad in ("{not json", json.dumps({"Version": "2012-10-17"}), json.dumps([1, 2]), json.dumps({"Statement": [{"Effect": "Allow"}]})):
-        code, _ = error_of(kms.put_key_policy, KeyId=key, PolicyName="default", Policy=bad)
+        code, dummy = error_of(kms.put_key_policy, KeyId=key, PolicyName="default", Policy=bad)
         assert code == "MalformedPolicyDocumentException"
     assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
     assert error_of(kms.create_key, Policy="{not json")[0] == "MalformedPolicyDocumentException"
@@ -27,7 +27,7 @@ def test_put_key_policy_size_limit_is_32768_bytes(aws):
     assert len(exact.encode()) == 32768
     kms.put_key_policy(KeyId=key, PolicyName="default", Policy=exact)
     doc["Statement"][0]["Sid"] += "x"
-    code, _ = error_of(kms.put_key_policy, KeyId=key, PolicyName="default", Policy=json.dumps(doc))
+    code, dummy = error_of(kms.put_key_policy, KeyId=key, PolicyName="default", Policy=json.dumps(doc))
     assert code == "LimitExceededException"
     assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == exact
 

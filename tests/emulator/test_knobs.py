@@ -61,7 +61,7 @@ def test_throttling_error_is_the_services_own(aws, knobs, service, call, code):
 def test_rate_fails_a_share_of_calls_and_boto3_retries_through(aws, knobs):
     knobs.inject_faults(rate=0.3, actions=["DescribeImages"], kind="throttle", seed=10)
     ec2 = aws.client("ec2")  # standard retry mode
-    for _ in range(6):
+    for dummy in range(6):
         ec2.describe_images(Owners=["self"])
     calls = [c for c in knobs.calls if c["action"] == "DescribeImages"]
     failed = [c for c in calls if c["error"] == "RequestLimitExceeded"]

@@ -39,7 +39,8 @@ def test_seed_creates_org_ous_accounts_keys_and_images(aws):
     assert len(image_keys(ec2, data["images"]["encrypted"])) == 2
     ebs = aws.client("kms").describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
     assert set(image_keys(ec2, data["images"]["aws_managed"]).values()) == {ebs}
-    code, _ = error_of(raw_client(aws, "ec2").modify_image_attribute, ImageId=data["images"]["aws_managed"], LaunchPermission={"Add": [{"OrganizationArn": data["organization"]["arn"]}]})
+    code, dummy = error_of(raw_client(aws, "ec2").modify_image_attribute, ImageId=data["images"]["aws_managed"],
+                           LaunchPermission={"Add": [{"OrganizationArn": data["organization"]["arn"]}]})
     assert code == "InvalidParameter"
     ec2.modify_image_attribute(ImageId=data["images"]["encrypted"], LaunchPermission={"Add": [{"OrganizationalUnitArn": prod["arn"]}]})
 

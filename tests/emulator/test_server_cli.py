@@ -37,7 +37,8 @@ def server(tmp_path):
 def _aws(server, *args, access_key="AKIAORGSHARETESTING1", secret_key="orgshare-testing-secret"):
     env = dict(os.environ, AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret_key, AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
     env.pop("AWS_PROFILE", None)
-    out = subprocess.run([AWS_CLI, "--endpoint-url", server["url"], "--output", "json", *args], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([AWS_CLI, "--endpoint-url", server["url"], "--output", "json", *args],
+                         env=env, capture_output=True, text=True, timeout=120, check=False)
     return out
 
 
@@ -66,7 +67,8 @@ def test_server_starts_and_serves_the_aws_cli(server, tmp_path):
     out = _aws(server, "ec2", "describe-image-attribute", "--image-id", image_id, "--attribute", "launchPermission")
     assert json.loads(out.stdout)["LaunchPermissions"] == [{"OrganizationArn": org}]
 
-    out = _aws(server, "ec2", "modify-image-attribute", "--image-id", image_id, "--launch-permission", json.dumps({"Add": [{"OrganizationArn": "o-abcdef1234"}]}))
+    out = _aws(server, "ec2", "modify-image-attribute", "--image-id", image_id,
+               "--launch-permission", json.dumps({"Add": [{"OrganizationArn": "o-abcdef1234"}]}))
     assert out.returncode != 0 and "InvalidAMIAttributeItemValue" in out.stderr
 
     out = _aws(server, "ec2", "reset-image-attribute", "--image-id", image_id, "--attribute", "launchPermission")
@@ -76,7 +78,9 @@ def test_server_starts_and_serves_the_aws_cli(server, tmp_path):
     assert json.loads(out.stdout)["KeyMetadata"]["KeyManager"] == "AWS"
 
     calls = _post(server, "calls")["calls"]
-    assert [c["action"] for c in calls] == ["DescribeImages", "ModifyImageAttribute", "DescribeImageAttribute", "ModifyImageAttribute", "ResetImageAttribute", "DescribeKey"]
+    assert [c["action"] for c in calls] == [
+        "DescribeImages", "ModifyImageAttribute", "DescribeImageAttribute", "ModifyImageAttribute", "ResetImageAttribute", "DescribeKey",
+    ]
     assert time.monotonic() - t0 < 60
 
 

@@ -213,7 +213,7 @@ def test_failure_message_names_regions_reasons_and_timeouts():
 
 def test_poll_delays_grow_to_a_bound():
     gen = ac.poll_delays(first=1.0, factor=2.0, most=5.0)
-    assert [next(gen) for _ in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert [next(gen) for dummy in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
 
 
 @pytest.mark.parametrize("value, expected", [

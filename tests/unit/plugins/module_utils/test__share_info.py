@@ -61,10 +61,11 @@ def customer_key(key_id=KEY, policy=None, manager="CUSTOMER"):
     return si.key_entry(key_id, {"Arn": key_id, "KeyManager": manager}, policy)
 
 
-SNAPSHOTS = [{"snapshot_id": "snap-1", "device_name": "/dev/xvda", "encrypted": True, "kms_key_id": KEY}]
+SNAPSHOTS = ({"snapshot_id": "snap-1", "device_name": "/dev/xvda", "encrypted": True, "kms_key_id": KEY},)
 
 
 def problems_of(launch_permissions, policy, ou_paths=None, memberships=None, manager="CUSTOMER", principals=None, snapshots=SNAPSHOTS):
+    snapshots = list(snapshots)
     keys = {KEY: customer_key(policy=policy, manager=manager)}
     return si.image_problems(launch_permissions, snapshots, keys, {KEY: policy}, ou_paths or {}, memberships or {}, principals)
 

@@ -171,11 +171,11 @@ def test_concurrent_runs_share_one_copy_through_the_client_token(aws):
         "wait_timeout": 60, "allow_aws_managed_key": False,
     }
     clients = {r: aws.client("ec2", r) for r in (SOURCE_REGION, "eu-west-1")}
-    runs = [_ami_copy.AmiCopier(clients, dict(params)) for _ in range(2)]
+    runs = [_ami_copy.AmiCopier(clients, dict(params)) for dummy in range(2)]
     plans = [run.plan() for run in runs]  # both see no copy
     assert all(p[0]["copy"] is None for p in plans)
     aws.emulator.clear_calls()
-    outcomes = [None, None]
+    outcomes = {}
 
     def go(i):
         outcomes[i] = runs[i].apply(plans[i])
@@ -185,8 +185,8 @@ def test_concurrent_runs_share_one_copy_through_the_client_token(aws):
         t.start()
     for t in threads:
         t.join(60)
-    (result_a,), _ = outcomes[0]
-    (result_b,), _ = outcomes[1]
+    (result_a,), dummy = outcomes[0]
+    (result_b,), dummy = outcomes[1]
     assert result_a["image_id"] == result_b["image_id"]
     assert [c["ImageId"] for c in copies_in(aws, "eu-west-1", src)] == [result_a["image_id"]]
     calls = ec2_calls(aws, "CopyImage")
