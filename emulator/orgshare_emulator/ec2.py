@@ -267,6 +267,152 @@ def owned_image(backend, ami_id):
     raise InvalidAMIIdError(ami_id)
 
 
+# ---- cross-account visibility ----------------------------------------------------------------
+def organization_of(account_id):
+    """(organization ARN or None, OU ARNs from the account's parent OU up to (not including) the
+    root) of ``account_id``, read from moto's Organizations backend. moto keeps an organization
+    in its management account's backend and links member accounts to it in
+    ``organizations_backends.master_accounts``."""
+    from moto.organizations.models import organizations_backends
+
+    link = organizations_backends.master_accounts.get(account_id)
+    management = link[0] if link else account_id
+    per_partition = dict.get(organizations_backends, management)
+    if not per_partition:
+        return None, []
+    for org_backend in list(per_partition.values()):
+        org = org_backend.org
+        if org is None or (link is None and org.master_account_id != account_id):
+            continue
+        account = next((a for a in list(org_backend.accounts) if a.id == account_id), None)
+        if account is None:
+            continue
+        ous = {ou.id: ou for ou in list(org_backend.ou)}
+        chain, parent = [], ous.get(account.parent_id)
+        while parent is not None and parent.type == "ORGANIZATIONAL_UNIT" and parent.arn not in chain:
+            chain.append(parent.arn)
+            parent = ous.get(parent.parent_id)
+        return org.arn, chain
+    return None, []
+
+
+def grants(ami, account_id, membership):
+    """How the launch permissions of ``ami`` reach ``account_id``: a subset of
+    {"public", "account", "organization", "ou"}. ``membership`` is organization_of(account_id).
+
+    AWS: an AMI shared with an organization or an OU is shared with every account in it, in
+    nested OUs too (EC2 User Guide, "Share an AMI with organizations and OUs")."""
+    org_arn, ou_arns = membership
+    how = set()
+    for perm in ami.launch_permissions:
+        if perm.get("Group") == "all":
+            how.add("public")
+        if perm.get("UserId") == account_id:
+            how.add("account")
+        if org_arn and perm.get("OrganizationArn") == org_arn:
+            how.add("organization")
+        if perm.get("OrganizationalUnitArn") in ou_arns:
+            how.add("ou")
+    return how
+
+
+class SharedImage:
+    """Another account's AMI as the caller sees it: the owner's user-defined tags are not
+    shown, the caller's own tags on the AMI id are ("User-defined tags that you attach to a
+    shared AMI are available only to your AWS account")."""
+
+    def __init__(self, ami, viewer):
+        self._ami = ami
+        self._viewer = viewer
+
+    def __getattr__(self, name):
+        return getattr(self._ami, name)
+
+    def get_tags(self):
+        return self._viewer.describe_tags(filters={"resource-id": [self._ami.id]})
+
+    tag_set = property(get_tags)
+    tag_list = property(get_tags)
+
+    def get_filter_value(self, filter_name, method_name=None):
+        from moto.ec2.models.core import TaggedEC2Resource
+
+        if filter_name.startswith("tag:") or filter_name in ("tag-key", "tag-value"):
+            return TaggedEC2Resource.get_filter_value(self, filter_name, method_name)
+        return self._ami.get_filter_value(filter_name, method_name)
+
+
+def visible_foreign_images(backend, membership=None):
+    """Other accounts' AMIs in the caller's region that the caller may launch (public, or shared
+    with its account, its organization or one of its OUs), as SharedImage views, with how each
+    reaches the caller: [(view, grants)]."""
+    from moto.ec2.models import ec2_backends
+
+    me = backend.account_id
+    out = []
+    for account_id, regions in list(ec2_backends.items()):
+        other = dict.get(regions, backend.region_name) if account_id != me else None
+        if other is None:
+            continue
+        for ami in list(other.amis.values()):
+            if ami.owner_id == me or ami.id in backend.amis:
+                continue
+            if membership is None:
+                membership = organization_of(me)
+            how = grants(ami, me, membership)
+            if how:
+                out.append((SharedImage(ami, backend), how))
+    return out
+
+
+def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners=None):
+    """DescribeImages as the account of ``backend`` sees it.
+
+    AWS: "The images available to you include public images, private images that you own, and
+    private images owned by other Amazon Web Services accounts for which you have explicit launch
+    permissions" (explicit: the account, its organization, one of its OUs or their ancestors).
+    ``ExecutableUsers``: ``self`` or the caller's own id -> AMIs shared with the caller's account,
+    organization or OU (not its own AMIs, not public ones); ``all`` -> public AMIs; another account
+    id -> AMIs shared with that account id explicitly (not through its organization or OU).
+    ``Owners``: AMIs of those owners that the caller may see. ``ImageIds``: an id the caller may not
+    see is left out, as one that does not exist (moto: InvalidAMIID.NotFound when none is found)."""
+    from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
+    from moto.ec2.utils import generic_filter
+
+    me = backend.account_id
+    own = list(backend.amis.values())
+    foreign = visible_foreign_images(backend)
+    how_by_id = {view.id: how for view, how in foreign}
+    images = own + [view for view, _how in foreign]
+
+    if ami_ids:
+        malformed = [i for i in ami_ids if not i.startswith("ami-")]
+        if malformed:
+            raise MalformedAMIIdError(malformed)
+        images = [ami for ami in images if ami.id in ami_ids]
+        deleted = [i for i in ami_ids if i in backend.deleted_amis]
+        if not images and not deleted:
+            raise InvalidAMIIdError(ami_ids)
+        return images
+
+    if exec_users:
+        wanted = set(exec_users)
+        mine = bool(wanted & {"self", me})
+        others = wanted - {"self", "all", me}
+        kept = []
+        for ami in images:
+            explicit = {lp.get("UserId") for lp in ami.launch_permissions}
+            if ("all" in wanted and ami.is_public) or (mine and how_by_id.get(ami.id, set()) - {"public"}) or (others & explicit):
+                kept.append(ami)
+        images = kept
+    if owners:
+        owners = [me if o == "self" else o for o in owners]
+        images = [ami for ami in images if ami.owner_id in owners or ami.owner_alias in owners]
+    if filters:
+        images = generic_filter(filters, images)
+    return images
+
+
 # ---- launch permissions ------------------------------------------------------------------------
 def validate_launch_permissions(entries):
     """InvalidAMIAttributeItemValue for anything that is not a 12-digit account, the group "all",
@@ -632,6 +778,11 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
         orig_validate(self, permissions)
 
     AmiBackend.validate_permission_targets = validate_permission_targets
+
+    def backend_describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None):
+        return describe_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
+
+    AmiBackend.describe_images = backend_describe_images
 
     orig_modify = AmiBackend.modify_image_attribute
 

@@ -306,7 +306,6 @@ def test_shared_with_me_excludes_own_images(aws, run_module, scenario):
     assert [i for i in result["images"] if i["owner_id"] == "123456789012"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="emulator: DescribeImages ExecutableUsers=self does not yet see other accounts' shared AMIs")
 def test_shared_with_me_from_a_second_account(aws, run_module):
     ec2, kms = aws.client("ec2"), aws.client("kms")
     key = create_key(kms, policy=account_key_policy(OTHER_ACCOUNT))
