@@ -16,6 +16,12 @@ Launch permissions (ModifyImageAttribute / DescribeImageAttribute / ResetImageAt
   - only the owner may read or change them (``AuthFailure`` for other accounts);
   - ResetImageAttribute(launchPermission) removes every entry.
 
+Cross-account visibility (DescribeImages)
+  Another account sees an AMI that is public or whose launch permissions name its account id, its
+  organization or one of its OUs or their ancestors (read from moto's Organizations backend);
+  ``ExecutableUsers`` / ``Owners`` / ``ImageIds`` scope the result as AWS documents. The owner's
+  user-defined tags are shown to the owner only; each account sees its own tags on the AMI id.
+
 Copies (CopyImage)
   ``Encrypted`` / ``KmsKeyId`` (checked asynchronously: a bad key makes the copy ``failed`` with a
   ``StateReason``), ``CopyImageTags``, ``TagSpecifications`` (image and snapshot), ``ClientToken``

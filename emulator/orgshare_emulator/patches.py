@@ -3,7 +3,8 @@
 - ``kms``: the AWS managed ``alias/aws/ebs`` key, key-policy validation, PolicyName default.
 - ``ec2``: AMIs with real block device mappings, encrypted snapshots, launch-permission
   validation and ResetImageAttribute, CopyImage (encryption, tags, client tokens, names,
-  pending time).
+  pending time), which AMIs of other accounts DescribeImages shows (public, or shared with the
+  caller's account, organization or OUs).
 
 apply() is idempotent; reset_state() forgets the emulator's own bookkeeping (client tokens)
 when moto's state is reset.
