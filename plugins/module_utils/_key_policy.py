@@ -18,6 +18,15 @@ For an organization ``o-abc123`` the module owns (recognised by Sid only):
 
 Both use ``Principal {"AWS": "*"}``, ``Resource "*"`` and ``StringEquals aws:PrincipalOrgID``;
 restricted to OUs they add ``ForAnyValue:StringLike aws:PrincipalOrgPaths`` with ``<path>*`` entries.
+
+For accounts (``account_ids``), whatever their organization, it owns two more statements, one pair
+per key (not tied to an organization):
+
+- ``OrgShareAccountUse``: the key actions, for ``Principal {"AWS": ["arn:<partition>:iam::<id>:root", ...]}``
+  (sorted);
+- ``OrgShareAccountGrants``: the grant actions for the same principals, with
+  ``Bool kms:GrantIsForAWSResource true``.
+
 Every other statement is kept as the very same object, in the same place.
 
 Serialisation
@@ -35,6 +44,9 @@ USE_SID_PREFIX = "OrgShareUse-"
 GRANTS_SID_PREFIX = "OrgShareGrants-"
 DEFAULT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+ACCOUNT_USE_SID = "OrgShareAccountUse"
+ACCOUNT_GRANTS_SID = "OrgShareAccountGrants"
+ACCOUNT_SIDS = (ACCOUNT_USE_SID, ACCOUNT_GRANTS_SID)
 MAX_POLICY_BYTES = 32768
 DEFAULT_VERSION = "2012-10-17"
 
@@ -278,12 +290,20 @@ def plan(policy, org_id, paths=None, state="present", purge=False, actions=None,
                     kept_actions = [str(a) for a in _as_list(s.get("Action"))] or actions
                     desired[sid] = build_statement(org_id, patterns, kept_actions, grants=sids[sid])
 
+    changed, new_policy, our_statements = _place(policy, statements, desired, (use_sid(org_id), grants_sid(org_id)))
+    return changed, new_policy, our_statements, scope == "org"
+
+
+def _place(policy, statements, desired, order):
+    """The policy with the statements whose Sid is in ``order`` replaced by ``desired[sid]`` where
+    they are (or appended, in ``order``, when new) and dropped when not desired; a duplicate goes.
+    Returns ``(changed, new_policy, our_statements)``; unchanged, ``new_policy`` is ``policy`` itself."""
     new_statements = []
     placed = set()
     changed = False
     for s in statements:
         sid = s.get("Sid") if isinstance(s, dict) else None
-        if sid not in sids:
+        if sid not in order:
             new_statements.append(s)
             continue
         if sid in placed or sid not in desired:
@@ -295,7 +315,7 @@ def plan(policy, org_id, paths=None, state="present", purge=False, actions=None,
         else:
             new_statements.append(desired[sid])
             changed = True
-    for sid in (use_sid(org_id), grants_sid(org_id)):
+    for sid in order:
         if sid in desired and sid not in placed:
             new_statements.append(desired[sid])
             changed = True
@@ -307,8 +327,89 @@ def plan(policy, org_id, paths=None, state="present", purge=False, actions=None,
             new_policy["Version"] = DEFAULT_VERSION
     else:
         new_policy = policy
-    our_statements = [s for s in new_statements if isinstance(s, dict) and s.get("Sid") in sids]
-    return changed, new_policy, our_statements, scope == "org"
+    our_statements = [s for s in new_statements if isinstance(s, dict) and s.get("Sid") in order]
+    return changed, new_policy, our_statements
+
+
+def account_principal(account_id, partition="aws"):
+    """The principal that stands for a whole account ("arn:aws:iam::123456789012:root")."""
+    return "arn:{0}:iam::{1}:root".format(partition, account_id)
+
+
+def accounts_of(statement):
+    """The account ids a statement's ``Principal {"AWS": ...}`` names as whole accounts (root ARNs or
+    bare ids), sorted; users, roles and "*" are not accounts."""
+    principal = statement.get("Principal") if isinstance(statement, dict) else None
+    if not isinstance(principal, dict):
+        return []
+    found = set()
+    for value in _as_list(principal.get("AWS")):
+        account, whole = _account_of_principal(value)
+        if account and whole:
+            found.add(account)
+    return sorted(found)
+
+
+def build_account_statement(account_ids, actions, grants=False, partition="aws"):
+    """One of the account statements (see the module docstring)."""
+    statement = {
+        "Sid": ACCOUNT_GRANTS_SID if grants else ACCOUNT_USE_SID,
+        "Effect": "Allow",
+        "Principal": {"AWS": sorted(set(account_principal(a, partition) for a in account_ids))},
+        "Action": sorted(set(actions)),
+        "Resource": "*",
+    }
+    if grants:
+        statement["Condition"] = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    return statement
+
+
+def granted_account_ids(policy):
+    """The accounts the account statements name (both together), sorted."""
+    found = set()
+    for s in statements_of(policy):
+        if isinstance(s, dict) and s.get("Sid") in ACCOUNT_SIDS:
+            found.update(accounts_of(s))
+    return sorted(found)
+
+
+def plan_accounts(policy, account_ids, state="present", purge=False, actions=None, allow_grants=True, partition="aws"):
+    """Plan the account statements (``OrgShareAccountUse``, ``OrgShareAccountGrants``).
+
+    ``account_ids``: validated 12-digit ids. present adds them (``purge``: the granted accounts become
+    exactly these); absent removes them, and the statements go when no account is left.
+    Returns ``(changed, new_policy, our_statements, granted_account_ids)``, like :func:`plan`.
+    """
+    actions = list(actions) if actions else list(DEFAULT_ACTIONS)
+    order = ACCOUNT_SIDS
+    statements = statements_of(policy)
+    ours = [s for s in statements if isinstance(s, dict) and s.get("Sid") in order]
+    current = set(granted_account_ids(policy))
+    wanted = set(account_ids or [])
+
+    if state == "present":
+        scope = wanted if purge else current | wanted
+    else:
+        scope = current - wanted
+
+    desired = {}
+    if scope:
+        if state == "present":
+            desired[ACCOUNT_USE_SID] = build_account_statement(scope, actions, partition=partition)
+            if allow_grants:
+                desired[ACCOUNT_GRANTS_SID] = build_account_statement(scope, GRANT_ACTIONS, grants=True, partition=partition)
+        elif scope != current:
+            # Narrowing on absent keeps each statement's actions as they are.
+            for s in ours:
+                sid = s["Sid"]
+                if sid not in desired:
+                    kept_actions = [str(a) for a in _as_list(s.get("Action"))] or actions
+                    desired[sid] = build_account_statement(scope, kept_actions, grants=sid == ACCOUNT_GRANTS_SID, partition=partition)
+        else:
+            for s in ours:
+                desired.setdefault(s["Sid"], s)
+    changed, new_policy, our_statements = _place(policy, statements, desired, order)
+    return changed, new_policy, our_statements, sorted(scope)
 
 
 # --- grant analysis (used by ami_share_info) -----------------------------------------------------

@@ -8,16 +8,22 @@ DOCUMENTATION = r"""
 ---
 module: kms_org_grant
 version_added: 0.1.0
-short_description: Let an AWS organization or its OUs use a customer managed KMS key, statement by statement
+short_description: Let an AWS organization, its OUs or accounts use a customer managed KMS key, statement by statement
 description:
   - Edits the policy of one customer managed KMS key so that the accounts of an organization, or of some of its
-    organizational units (OUs), may use the key, as launching an instance from a shared AMI encrypted with the key requires.
+    organizational units (OUs), or accounts given by id, may use the key, as launching an instance from a shared AMI
+    encrypted with the key requires.
   - >-
     The module owns two statements per organization, recognised by their C(Sid) only:
     C(OrgShareUse-<organization id>) with the O(actions), and C(OrgShareGrants-<organization id>) with C(kms:CreateGrant),
     C(kms:ListGrants) and C(kms:RevokeGrant) conditioned on C(Bool kms:GrantIsForAWSResource true) (see O(allow_grants)).
     Both use C(Principal {"AWS": "*"}), C(Resource "*") and C(StringEquals aws:PrincipalOrgID); restricted to OUs they add
     C(ForAnyValue:StringLike aws:PrincipalOrgPaths) with one C(<path>*) entry per OU (the OU and every OU below it).
+  - >-
+    For O(account_ids) the module owns two more statements per key, whatever the accounts' organization:
+    C(OrgShareAccountUse) with the O(actions), and C(OrgShareAccountGrants) with C(kms:CreateGrant), C(kms:ListGrants) and
+    C(kms:RevokeGrant) conditioned on C(Bool kms:GrantIsForAWSResource true). Both use
+    C(Principal {"AWS": ["arn:<partition>:iam::<account id>:root", ...]}) (sorted, the key's partition) and C(Resource "*").
   - Every other statement is kept exactly as it was, in its place. The module's statements stay where they were; new ones are appended.
   - >-
     Comparison is semantic (order of statements and actions, a single value or a list, C(Principal "*") or C({"AWS": "*"})):
@@ -39,8 +45,9 @@ options:
   organization:
     description:
       - The organization, as an organization id (C(o-...)) or organization ARN.
+      - One of O(organization) and O(account_ids) is required. Without O(organization), the organizations' statements are left alone.
+      - Up to 0.1.0 this option was always required; tasks that give it work as before.
     type: str
-    required: true
   organizational_units:
     description:
       - The OUs whose accounts (including those of OUs below them) may use the key.
@@ -52,6 +59,17 @@ options:
       - With O(state=present) the OUs are added to those already granted, unless O(purge=true).
         If the grant already covers the whole organization nothing changes (see RV(covered_by_organization)) unless O(purge=true).
       - With O(state=absent) these OUs are removed; the statements go when no OU is left. Without OUs, the organization's statements are removed.
+      - Requires O(organization).
+    type: list
+    elements: str
+  account_ids:
+    description:
+      - 12-digit AWS account ids (quote them in YAML) that may use the key, in the statements C(OrgShareAccountUse) and
+        C(OrgShareAccountGrants).
+      - With O(state=present) the accounts are added to those already granted, unless O(purge=true), which makes the list of
+        granted accounts exactly the given one.
+      - With O(state=absent) these accounts are removed; the statements go when no account is left.
+      - Omitted, the account statements are left alone.
     type: list
     elements: str
   state:
@@ -64,19 +82,20 @@ options:
     description:
       - With O(state=present) and O(organizational_units), make the list of granted OUs exactly the given one,
         narrowing an organization-wide grant.
+      - With O(state=present) and O(account_ids), make the list of granted accounts exactly the given one.
     type: bool
     default: false
   actions:
     description:
-      - The key actions the consumers get, in the C(OrgShareUse-...) statement.
+      - The key actions the consumers get, in the C(OrgShareUse-...) and C(OrgShareAccountUse) statements.
       - Default, what launching from an encrypted shared AMI needs,
         C(kms:Decrypt), C(kms:DescribeKey), C(kms:Encrypt), C(kms:GenerateDataKey*), C(kms:ReEncrypt*).
     type: list
     elements: str
   allow_grants:
     description:
-      - Whether to keep the second statement, C(OrgShareGrants-...), that lets consumers create grants for AWS resources
-        (EBS creates one when it launches an instance from an encrypted snapshot).
+      - Whether to keep the statements C(OrgShareGrants-...) and C(OrgShareAccountGrants) that let consumers create grants
+        for AWS resources (EBS creates one when it launches an instance from an encrypted snapshot).
     type: bool
     default: true
 notes:
@@ -125,6 +144,24 @@ EXAMPLES = r"""
     key_id: alias/golden-images
     organization: o-exampleorgid
     state: absent
+
+- name: Let two accounts use the key, whatever their organization
+  orgshare.aws.kms_org_grant:
+    key_id: alias/golden-images
+    account_ids: ["111122223333", "444455556666"]
+
+- name: Let an OU and an account outside it use the key, in one task
+  orgshare.aws.kms_org_grant:
+    key_id: alias/golden-images
+    organization: o-exampleorgid
+    organizational_units: [o-exampleorgid/r-ab12/ou-ab12-11111111/]
+    account_ids: ["444455556666"]
+
+- name: Revoke one account's grant (the statements go with the last account)
+  orgshare.aws.kms_org_grant:
+    key_id: alias/golden-images
+    account_ids: ["444455556666"]
+    state: absent
 """
 
 RETURN = r"""
@@ -143,14 +180,24 @@ policy:
   returned: always
   type: dict
 statements:
-  description: The module's statements for this organization after the run (empty when revoked).
+  description:
+    - The module's statements after the run, in the document's order, for the organization (when O(organization) is given)
+      and for the accounts (when O(account_ids) is given). Empty when revoked.
   returned: always
   type: list
   elements: dict
 covered_by_organization:
-  description: Whether the grant covers the whole organization after the run.
+  description: Whether the grant covers the whole organization after the run (always V(false) without O(organization)).
   returned: always
   type: bool
+granted_account_ids:
+  description:
+    - The accounts the C(OrgShareAccountUse) and C(OrgShareAccountGrants) statements grant after the run, sorted
+      (when O(account_ids) is not given, those already granted).
+  returned: always
+  type: list
+  elements: str
+  sample: ["111122223333", "444455556666"]
 diff:
   description: The key policy before and after.
   returned: in diff mode
@@ -181,6 +228,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._principals import Or
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_organization_id
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_organization_arn
+from ansible_collections.orgshare.aws.plugins.module_utils._principals import validate_account_id
 
 
 class GrantError(ValueError):
@@ -226,9 +274,12 @@ def run(module):
     problem = _kms.key_id_problem(params["key_id"], region)
     if problem:
         raise GrantError("key_id: {0!r} {1}".format(params["key_id"], problem))
-    org_id = organization_id(params["organization"])
+    org_id = organization_id(params["organization"]) if params["organization"] is not None else None
+    account_ids = None
+    if params["account_ids"] is not None:
+        account_ids = sorted(set(validate_account_id(a, option="account_ids") for a in params["account_ids"]))
     actions = validate_actions(params["actions"])
-    paths = ou_paths(module, org_id, params["organizational_units"])
+    paths = ou_paths(module, org_id, params["organizational_units"]) if org_id else []
 
     client = module.client("kms")
     key = _kms.describe_key(client, params["key_id"])
@@ -243,9 +294,24 @@ def run(module):
     if state in ("Disabled", "PendingDeletion", "PendingReplicaDeletion"):
         module.warn("Key {0} is in state {1}: the grant is written, but nobody can use the key until it is enabled".format(key["Arn"], state))
 
+    partition = key["Arn"].split(":")[1]
+    options = dict(state=params["state"], purge=params["purge"], actions=actions, allow_grants=params["allow_grants"])
+
     def planner(policy):
-        return _key_policy.plan(policy, org_id, paths, state=params["state"], purge=params["purge"], actions=actions,
-                                allow_grants=params["allow_grants"])
+        changed, covered = False, False
+        if org_id:
+            changed, policy, _org_statements, covered = _key_policy.plan(policy, org_id, paths, **options)
+        if account_ids is not None:
+            accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(policy, account_ids, partition=partition,
+                                                                                               **options)
+            changed = changed or accounts_changed
+        sids = set()
+        if org_id:
+            sids.update((_key_policy.use_sid(org_id), _key_policy.grants_sid(org_id)))
+        if account_ids is not None:
+            sids.update(_key_policy.ACCOUNT_SIDS)
+        ours = [s for s in _key_policy.statements_of(policy) if isinstance(s, dict) and s.get("Sid") in sids]
+        return changed, policy, ours, covered
 
     changed, before, after, ours, covered = _kms.converge_key_policy(client, key["Arn"], planner, check_mode=module.check_mode)
     if params["state"] == "absent" and paths and covered:
@@ -260,6 +326,7 @@ def run(module):
         policy=after,
         statements=ours,
         covered_by_organization=covered,
+        granted_account_ids=_key_policy.granted_account_ids(after),
     )
     if module._diff:
         result["diff"] = dict(before=before, after=after)
@@ -269,14 +336,20 @@ def run(module):
 def main():
     argument_spec = dict(
         key_id=dict(type="str", required=True),
-        organization=dict(type="str", required=True),
+        organization=dict(type="str"),
         organizational_units=dict(type="list", elements="str"),
+        account_ids=dict(type="list", elements="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge=dict(type="bool", default=False),
         actions=dict(type="list", elements="str"),
         allow_grants=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        required_one_of=[["organization", "account_ids"]],
+        required_by={"organizational_units": "organization"},
+        supports_check_mode=True,
+    )
     try:
         result = run(module)
     except (PrincipalError, GrantError, _key_policy.KeyPolicyError) as e:

@@ -300,3 +300,124 @@ def test_present_then_absent_restores_the_original(foreign, ou_paths, allow_gran
     _c, restored, _m, _cov = kp.plan(granted, ORG, absent_paths, state="absent")
     assert not kp.policies_differ(restored, original)
     assert restored["Statement"] == original["Statement"]
+
+
+# --- account statements --------------------------------------------------------------------------
+
+ACC1, ACC2, ACC3 = "111122223333", "444455556666", "777788889999"
+
+
+def account_start(accounts, allow_grants=True):
+    policy = base()
+    if accounts:
+        policy["Statement"].append(kp.build_account_statement(accounts, kp.DEFAULT_ACTIONS))
+        if allow_grants:
+            policy["Statement"].append(kp.build_account_statement(accounts, kp.GRANT_ACTIONS, grants=True))
+    return policy
+
+
+# (id, accounts at the start, request, expected changed, expected granted accounts)
+ACCOUNT_CASES = [
+    ("accounts on empty", [], dict(account_ids=[ACC2, ACC1]), True, [ACC1, ACC2]),
+    ("accounts again", [ACC1, ACC2], dict(account_ids=[ACC2, ACC1]), False, [ACC1, ACC2]),
+    ("add an account", [ACC1], dict(account_ids=[ACC2]), True, [ACC1, ACC2]),
+    ("add one already there", [ACC1, ACC2], dict(account_ids=[ACC1]), False, [ACC1, ACC2]),
+    ("purge makes the list exact", [ACC1, ACC2], dict(account_ids=[ACC2, ACC3], purge=True), True, [ACC2, ACC3]),
+    ("purge with the same list", [ACC1, ACC2], dict(account_ids=[ACC1, ACC2], purge=True), False, [ACC1, ACC2]),
+    ("purge to nothing removes the statements", [ACC1], dict(account_ids=[], purge=True), True, []),
+    ("present with no account changes nothing", [ACC1], dict(account_ids=[]), False, [ACC1]),
+    ("absent one account", [ACC1, ACC2], dict(account_ids=[ACC1], state="absent"), True, [ACC2]),
+    ("absent the last account removes the statements", [ACC1], dict(account_ids=[ACC1], state="absent"), True, []),
+    ("absent an account not there", [ACC1], dict(account_ids=[ACC2], state="absent"), False, [ACC1]),
+    ("absent on nothing", [], dict(account_ids=[ACC1], state="absent"), False, []),
+]
+
+
+@pytest.mark.parametrize("start,request_,changed,expected", [c[1:] for c in ACCOUNT_CASES], ids=[c[0] for c in ACCOUNT_CASES])
+def test_plan_accounts(start, request_, changed, expected):
+    policy = account_start(start)
+    before = copy.deepcopy(policy)
+    got_changed, new, mine, granted = kp.plan_accounts(policy, **request_)
+    assert got_changed is changed
+    assert granted == expected == kp.granted_account_ids(new)
+    assert policy == before, "the input policy must not be modified"
+    assert [s["Sid"] for s in mine] == (["OrgShareAccountUse", "OrgShareAccountGrants"] if expected else [])
+    # both statements name exactly the granted accounts, as sorted root ARNs
+    for s in mine:
+        assert s["Principal"] == {"AWS": ["arn:aws:iam::{0}:root".format(a) for a in expected]}
+    assert [id(s) for s in new["Statement"][:3]] == [id(s) for s in policy["Statement"][:3]]
+    if not changed:
+        assert new is policy
+
+
+def test_account_statement_shape_and_partition():
+    _c, new, mine, granted = kp.plan_accounts(base(), [ACC2, ACC1], partition="aws-cn")
+    use, grants = mine
+    arns = ["arn:aws-cn:iam::{0}:root".format(ACC1), "arn:aws-cn:iam::{0}:root".format(ACC2)]
+    assert use == {"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": arns},
+                   "Action": sorted(kp.DEFAULT_ACTIONS), "Resource": "*"}
+    assert grants == {"Sid": "OrgShareAccountGrants", "Effect": "Allow", "Principal": {"AWS": arns},
+                      "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+                      "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+    assert new["Statement"][:3] == base()["Statement"] and granted == [ACC1, ACC2]
+
+
+def test_account_statements_with_custom_actions_and_no_grants():
+    _c, new, mine, _g = kp.plan_accounts(account_start([ACC1]), [ACC2], actions=["kms:Decrypt"], allow_grants=False)
+    assert [s["Sid"] for s in mine] == ["OrgShareAccountUse"] and mine[0]["Action"] == ["kms:Decrypt"]
+    # absent narrows without touching the statement's actions
+    changed, narrowed, mine, granted = kp.plan_accounts(new, [ACC1], state="absent")
+    assert changed and granted == [ACC2] and mine[0]["Action"] == ["kms:Decrypt"]
+
+
+def test_accounts_and_organization_statements_are_independent():
+    _c, with_org, _m, _cov = apply(base(), paths=[A])
+    changed, both, mine, _g = kp.plan_accounts(with_org, [ACC1])
+    assert changed and scope(both) == p(A)
+    assert [s["Sid"] for s in both["Statement"][3:]] == ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG, "OrgShareAccountUse",
+                                                         "OrgShareAccountGrants"]
+    # revoking the organization leaves the accounts; revoking the accounts leaves the organization
+    _c, no_org, _m, _cov = apply(both, state="absent")
+    assert kp.granted_account_ids(no_org) == [ACC1] and scope(no_org) is None
+    _c, no_accounts, _m, _g = kp.plan_accounts(both, [ACC1], state="absent")
+    assert kp.granted_account_ids(no_accounts) == [] and scope(no_accounts) == p(A)
+
+
+def test_drifted_account_statement_is_brought_back():
+    drifted = {"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": ACC1}, "Action": "kms:Decrypt", "Resource": "*"}
+    policy = base()
+    policy["Statement"].insert(1, drifted)
+    changed, new, mine, granted = kp.plan_accounts(policy, [ACC2])
+    assert changed and granted == [ACC1, ACC2]
+    assert new["Statement"][1]["Sid"] == "OrgShareAccountUse" and new["Statement"][1]["Action"] == sorted(kp.DEFAULT_ACTIONS)
+
+
+account_ids = st.lists(st.sampled_from([ACC1, ACC2, ACC3]), max_size=3)
+account_requests = st.fixed_dictionaries({
+    "account_ids": account_ids,
+    "state": st.sampled_from(["present", "absent"]),
+    "purge": st.booleans(),
+    "allow_grants": st.booleans(),
+})
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies(), account_ids, account_requests)
+def test_account_plans_never_alter_foreign_statements_and_are_idempotent(policy, start, request_):
+    _c, policy, _m, _g = kp.plan_accounts(policy, start)
+    foreign = [s for s in kp.statements_of(policy) if s.get("Sid") not in kp.ACCOUNT_SIDS]
+    snapshot = copy.deepcopy(foreign)
+    _c, once, _m, granted = kp.plan_accounts(policy, **request_)
+    assert [s for s in kp.statements_of(once) if s.get("Sid") not in kp.ACCOUNT_SIDS] == snapshot
+    assert [id(s) for s in kp.statements_of(once) if s.get("Sid") not in kp.ACCOUNT_SIDS] == [id(s) for s in foreign]
+    changed, twice, _m, again = kp.plan_accounts(copy.deepcopy(once), **request_)
+    assert not changed and twice == once and again == granted
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(foreign_statement, max_size=5), st.lists(st.sampled_from([ACC1, ACC2, ACC3]), min_size=1, max_size=3))
+def test_accounts_present_then_absent_restores_the_original(foreign, accounts):
+    original = {"Version": "2012-10-17", "Statement": foreign}
+    _c, granted, _m, _g = kp.plan_accounts(copy.deepcopy(original), accounts)
+    _c, restored, _m, left = kp.plan_accounts(granted, accounts, state="absent")
+    assert left == [] and restored["Statement"] == original["Statement"]

@@ -244,3 +244,19 @@ def test_analysis_of_the_module_statements():
     assert kp.analyse_key_policy(policy)["granted_organizations"] == [ORG]
     _changed, policy, _ours, _cov = kp.plan(pol(), ORG, allow_grants=False)
     assert kp.analyse_key_policy(policy)["granted_organizations"] == []
+
+
+def test_analysis_of_the_account_statements():
+    other = "333333333333"
+    _changed, policy, _ours, _granted = kp.plan_accounts(pol(), [ACCOUNT, other])
+    result = kp.analyse_key_policy(policy)
+    assert result["granted_accounts"] == sorted(["111111111111", ACCOUNT, other])
+    assert result["granted_organizations"] == [] and result["unknown_statements"] == [] and result["everyone"] is False
+    assert kp.principal_access(policy, "account", ACCOUNT)[0] == GRANTED
+    assert kp.principal_access(policy, "account", "444444444444")[0] == NOT_GRANTED
+    assert kp.principal_access(policy, "organization", ORG)[0] == NOT_GRANTED
+    # without the grants statement an account cannot launch (EBS needs kms:CreateGrant)
+    _changed, policy, _ours, _granted = kp.plan_accounts(pol(), [ACCOUNT], allow_grants=False)
+    verdict, reason = kp.principal_access(policy, "account", ACCOUNT)
+    assert verdict == NOT_GRANTED and "kms:CreateGrant" in reason
+    assert ACCOUNT not in kp.analyse_key_policy(policy)["granted_accounts"]

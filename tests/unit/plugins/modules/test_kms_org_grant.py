@@ -49,12 +49,14 @@ def key_policy(aws, key):
     return json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])
 
 
-def ours(policy, org=ORG):
-    return [s for s in policy["Statement"] if s.get("Sid") in (kp.use_sid(org), kp.grants_sid(org))]
+def ours(policy, org=ORG, accounts=False):
+    sids = ((kp.use_sid(org), kp.grants_sid(org)) if org else ()) + (kp.ACCOUNT_SIDS if accounts else ())
+    return [s for s in policy["Statement"] if s.get("Sid") in sids]
 
 
-def foreign(policy, org=ORG):
-    return [s for s in policy["Statement"] if s.get("Sid") not in (kp.use_sid(org), kp.grants_sid(org))]
+def foreign(policy, org=ORG, accounts=False):
+    sids = ((kp.use_sid(org), kp.grants_sid(org)) if org else ()) + (kp.ACCOUNT_SIDS if accounts else ())
+    return [s for s in policy["Statement"] if s.get("Sid") not in sids]
 
 
 def scope_of(policy, org=ORG):
@@ -70,12 +72,29 @@ def scope_of(policy, org=ORG):
     return one if one == "org" else list(one)
 
 
+def granted_accounts(policy):
+    """The accounts of the account statements, read from their root-ARN principals; both statements must agree."""
+    found = set()
+    for s in ours(policy, org=None, accounts=True):
+        principals = s["Principal"]["AWS"]
+        assert principals == sorted(principals)
+        found.add(tuple(p.split(":")[4] for p in principals if p.endswith(":root")))
+    if not found:
+        return []
+    assert len(found) == 1
+    return list(found.pop())
+
+
 def pats(*paths):
     return sorted(p + "*" for p in paths)
 
 
-def four_steps(aws, run_module, args, expected_scope, expect_change=True, org=ORG):
-    """check (changed, nothing written) -> apply -> check (unchanged) -> apply (unchanged)."""
+def four_steps(aws, run_module, args, expected_scope, expect_change=True, org=ORG, accounts=None):
+    """check (changed, nothing written) -> apply -> check (unchanged) -> apply (unchanged).
+
+    ``accounts``: the granted accounts expected after (None: the call gives no account_ids, and
+    only the organization's statements are its own)."""
+    mine = dict(org=org if "organization" in args else None, accounts="account_ids" in args)
     key = args["key_id"]
     before = key_policy(aws, key)
     aws.emulator.clear_calls()
@@ -94,9 +113,11 @@ def four_steps(aws, run_module, args, expected_scope, expect_change=True, org=OR
     assert not kp.policies_differ(predicted["policy"], after)
     assert applied["diff"] == {"before": before, "after": after}
     assert scope_of(after, org) == expected_scope
-    assert applied["statements"] == ours(after, org)
+    assert applied["statements"] == ours(after, **mine)
+    if accounts is not None:
+        assert applied["granted_account_ids"] == accounts == granted_accounts(after)
     # foreign statements: equal, in their order
-    assert foreign(after, org) == foreign(before, org)
+    assert foreign(after, **mine) == foreign(before, **mine)
 
     aws.emulator.clear_calls()
     again = run_module(MODULE, args, check_mode=True)
@@ -104,7 +125,7 @@ def four_steps(aws, run_module, args, expected_scope, expect_change=True, org=OR
     again = run_module(MODULE, args)
     assert again["changed"] is False and aws.write_calls() == []
     assert key_policy(aws, key) == after
-    for field in ("key_id", "key_arn", "policy", "statements", "covered_by_organization"):
+    for field in ("key_id", "key_arn", "policy", "statements", "covered_by_organization", "granted_account_ids"):
         assert again[field] == applied[field] == predicted[field] or field == "policy"
     return applied
 
@@ -265,6 +286,81 @@ def test_key_pending_deletion_warns(aws, run_module):
     assert any("PendingDeletion" in w for w in warnings_of(result))
 
 
+# --- accounts ---------------------------------------------------------------------------------------
+
+ACC1, ACC2, ACC3 = "111122223333", "444455556666", "777788889999"
+
+
+def test_account_grants_present_absent_purge(aws, run_module):
+    key = new_key(aws)
+    original = key_policy(aws, key)
+    result = four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC2, ACC1, ACC2]}, None, accounts=[ACC1, ACC2])
+    use, grants = result["statements"]
+    roots = ["arn:aws:iam::{0}:root".format(ACC1), "arn:aws:iam::{0}:root".format(ACC2)]
+    assert use == {"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": roots},
+                   "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                   "Resource": "*"}
+    assert grants == {"Sid": "OrgShareAccountGrants", "Effect": "Allow", "Principal": {"AWS": roots},
+                      "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+                      "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+    assert result["covered_by_organization"] is False
+    for account in (ACC1, ACC2):
+        assert kp.principal_access(key_policy(aws, key), "account", account)[0] == kp.GRANTED
+    # present adds; purge makes the list exact; absent removes, and the statements go with the last account
+    four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC3]}, None, accounts=[ACC1, ACC2, ACC3])
+    four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC2, ACC3], "purge": True}, None, accounts=[ACC2, ACC3])
+    four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC3], "state": "absent"}, None, accounts=[ACC2])
+    assert kp.principal_access(key_policy(aws, key), "account", ACC3)[0] == kp.NOT_GRANTED
+    result = four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC2, ACC1], "state": "absent"}, None, accounts=[])
+    assert result["statements"] == []
+    assert key_policy(aws, key)["Statement"] == original["Statement"]
+
+
+def test_account_grants_leave_organization_and_foreign_statements_alone(aws, run_module):
+    other = {"Sid": "OrgShareUse-o-zzz9876543", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-zzz9876543"}}}
+    statements = [IAM_ROOT, ADMIN, other, SERVICE]
+    key = new_key(aws, statements=statements)
+    run_module(MODULE, {"key_id": key, "organization": ORG, "organizational_units": [A]})
+    with_org = key_policy(aws, key)
+    for args in ({"account_ids": [ACC1, ACC2]}, {"account_ids": [ACC3], "purge": True}, {"account_ids": [ACC1]},
+                 {"account_ids": [ACC1, ACC3], "state": "absent"}):
+        result = run_module(MODULE, dict(args, key_id=key))
+        assert not result.failed, result.msg
+        assert result["changed"] is True
+        policy = key_policy(aws, key)
+        # the organization's statements and every foreign one: unchanged, in their order, byte for byte
+        assert [json.dumps(s) for s in foreign(policy, org=None, accounts=True)] == [json.dumps(s) for s in with_org["Statement"]]
+        assert [s["Sid"] for s in result["statements"]] == (list(kp.ACCOUNT_SIDS) if result["granted_account_ids"] else [])
+    assert key_policy(aws, key) == with_org
+
+
+def test_organization_and_accounts_in_one_call(aws, run_module):
+    key = new_key(aws)
+    args = {"key_id": key, "organization": ORG, "organizational_units": [A], "account_ids": [ACC1]}
+    result = four_steps(aws, run_module, args, pats(A), accounts=[ACC1])
+    assert [s["Sid"] for s in result["statements"]] == ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG, "OrgShareAccountUse",
+                                                         "OrgShareAccountGrants"]
+    policy = key_policy(aws, key)
+    assert kp.principal_access(policy, "account", ACC1)[0] == kp.GRANTED
+    assert kp.principal_access(policy, "organizational_unit", "ou-ab12-aaaaaaaa", org_id=ORG, ou_path=A)[0] == kp.GRANTED
+    # purge applies to both lists; allow_grants and actions to both pairs of statements
+    args = dict(args, organizational_units=[B], account_ids=[ACC2], purge=True, allow_grants=False, actions=["kms:Decrypt"])
+    result = four_steps(aws, run_module, args, pats(B), accounts=[ACC2])
+    assert [(s["Sid"], s["Action"]) for s in result["statements"]] == [("OrgShareUse-" + ORG, ["kms:Decrypt"]),
+                                                                         ("OrgShareAccountUse", ["kms:Decrypt"])]
+    result = four_steps(aws, run_module, dict(args, state="absent", purge=False, organizational_units=None), None, accounts=[])
+    assert result["statements"] == [] and key_policy(aws, key)["Statement"] == FOREIGN
+
+
+def test_organization_grant_reports_the_accounts_it_leaves_alone(aws, run_module):
+    key = new_key(aws)
+    run_module(MODULE, {"key_id": key, "account_ids": [ACC1]})
+    result = four_steps(aws, run_module, {"key_id": key, "organization": ORG}, "org")
+    assert result["granted_account_ids"] == [ACC1] == granted_accounts(key_policy(aws, key))
+    assert [s["Sid"] for s in result["statements"]] == ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG]
+
+
 # --- errors: the message, and nothing written ------------------------------------------------------
 
 BAD = [
@@ -284,6 +380,12 @@ BAD = [
     ("bare OU id without Organizations", {"organization": ORG, "organizational_units": ["ou-ab12-aaaaaaaa"]},
      r"organizational_units.*ou-ab12-aaaaaaaa"),
     ("bad action", {"organization": ORG, "actions": ["s3:GetObject"]}, r"actions: expected a non-empty list of KMS actions"),
+    ("bad account id", {"account_ids": ["111122223333", "12345"]}, r"account_ids.*'12345'.*12-digit"),
+    ("account ARN for an account id", {"organization": ORG, "account_ids": ["arn:aws:iam::111122223333:root"]},
+     r"account_ids.*arn:aws:iam::111122223333:root"),
+    ("neither organization nor accounts", {}, r"one of the following is required: organization, account_ids"),
+    ("OUs without organization", {"account_ids": ["111122223333"], "organizational_units": [A]},
+     r"organizational_units.*organization"),
 ]
 
 
