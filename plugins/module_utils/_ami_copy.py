@@ -398,7 +398,10 @@ def copy_kms_key_id(client, image):
 class AmiCopier:
     """Copies one source AMI to many regions.
 
-    ``clients`` maps each destination region (and the source region) to an EC2 client.
+    ``clients`` maps each destination region (and the source region) to an EC2 client, made beforehand
+    in the calling thread (``_clients.clients_for``: one boto3 session for all regions); each region's
+    calls run in a thread of their own. The API functions carry their own retry decorator, so plain
+    clients (no ``retry_decorator``) are expected.
     ``params`` are the module's options. ``sleep`` and ``clock`` are there for the waits."""
 
     def __init__(self, clients, params, sleep=time.sleep, clock=time.monotonic):

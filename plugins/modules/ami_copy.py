@@ -201,6 +201,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import AmiC
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import AmiCopyError
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import failure_message
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import validate_options
+from ansible_collections.orgshare.aws.plugins.module_utils._clients import clients_for
 
 
 def public(results):
@@ -233,7 +234,8 @@ def main():
     try:
         dests = validate_options(params)
         regions = sorted({d.region for d in dests} | {params["source_region"]})
-        clients = {region: module.client("ec2", region=region) for region in regions}
+        # One boto3 session for the clients of every region (module.client() makes one per client).
+        clients = clients_for(module, "ec2", regions)
         copier = AmiCopier(clients, params)
         plans = copier.plan()
         if module.check_mode:

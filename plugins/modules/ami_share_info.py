@@ -306,50 +306,16 @@ failed_regions:
       sample: "Failed to describe images: An error occurred (UnauthorizedOperation) ..."
 """
 
-try:
-    import boto3
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import MAX_WORKERS
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import ShareInfoGatherer
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import build_report
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import caller_account_id
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_images_params
-
-
-class RegionClients:
-    """boto3 clients for several regions and services from one session.
-
-    A boto3 session parses each service's model once (about half a second for EC2); amazon.aws's
-    ``module.client()`` makes a new session per client, which for a few regions would cost more
-    than all the reads. Same connection options as ``module.client()``. Clients are created in the
-    main thread (sessions are not thread-safe; clients are)."""
-
-    def __init__(self, module):
-        self.module = module
-        self.region, self.endpoint_url, params = get_aws_connection_info(module)
-        profile = params.pop("profile_name", None)
-        config = botocore.config.Config(max_pool_connections=MAX_WORKERS, user_agent_extra="orgshare.aws/ami_share_info")
-        aws_config = params.pop("aws_config", None)
-        self.config = config.merge(aws_config) if aws_config is not None else config
-        self.params = params
-        try:
-            self.session = boto3.session.Session(profile_name=profile)
-        except botocore.exceptions.BotoCoreError as e:
-            module.fail_json_aws(e, msg="Couldn't connect to AWS")
-
-    def client(self, service, region):
-        try:
-            return self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=self.config, **self.params)
-        except (ValueError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Couldn't connect to AWS")
 
 
 def main():
@@ -368,9 +334,11 @@ def main():
     if not regions:
         module.fail_json(msg="No region: set regions (a list of region names) or region (or AWS_REGION).")
 
-    clients = RegionClients(module)
-    ec2 = dict((r, clients.client("ec2", r)) for r in regions)
-    kms = dict((r, clients.client("kms", r)) for r in regions) if params["check_keys"] else {}
+    # One boto3 session for every client (see _clients); clients are made here in the main thread,
+    # the reads run in a pool of MAX_WORKERS threads, so each client gets as many connections.
+    clients = client_factory(module, config=dict(max_pool_connections=MAX_WORKERS, user_agent_extra="orgshare.aws/ami_share_info"))
+    ec2 = clients.clients("ec2", regions)
+    kms = clients.clients("kms", regions) if params["check_keys"] else {}
     # Organizations and STS are global: any region reaches them.
     home = module.region or regions[0]
     organizations = clients.client("organizations", home)
