@@ -17,7 +17,8 @@ PutKeyPolicy replaces the whole document and has no conditional write. Two defen
 1. Writers on one controller (parallel forks, parallel playbooks: separate processes) serialise
    on the key with ``fcntl.flock`` on a lock file named after a hash of the key ARN, in
    ``$ORGSHARE_KMS_LOCK_DIR`` or ``<temp dir>/orgshare-aws-kms-locks-<uid>``. The lock is held
-   from the first read to the last read-back.
+   from the first read to the last read-back. A waiter blocks in the kernel (no polling), so the
+   next writer starts the moment the previous one is done.
 2. For writers elsewhere: after writing, the policy is read back and planned again; if another
    writer changed it (our statements gone or altered), the merge is redone and written again,
    at most ``max_writes`` times.
@@ -33,7 +34,7 @@ import hashlib
 import os
 import re
 import tempfile
-import time
+import threading
 
 try:
     import fcntl
@@ -140,6 +141,38 @@ def lock_path(key_arn, directory=None):
     return os.path.join(directory or lock_dir(), name)
 
 
+def _take_flock(fd, timeout):
+    """Take the exclusive flock on ``fd``; False if ``timeout`` seconds pass first.
+
+    flock has no timeout of its own, so a helper thread makes the blocking call: the kernel hands
+    the lock over the moment its holder releases it, where polling would add up to a polling
+    interval per writer waiting in line. On timeout the caller closes ``fd``; should the helper
+    still get the lock, it goes with the last reference to the file, when the call returns."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as e:
+        if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise
+    outcome = []
+    done = threading.Event()
+
+    def take():
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            outcome.append(None)
+        except OSError as e:
+            outcome.append(e)
+        done.set()
+
+    threading.Thread(target=take, name="orgshare-kms-key-lock", daemon=True).start()
+    if not done.wait(timeout):
+        return False
+    if outcome[0] is not None:
+        raise outcome[0]
+    return True
+
+
 @contextlib.contextmanager
 def key_lock(key_arn, timeout=600, directory=None):
     """Hold an exclusive lock on ``key_arn`` for the processes of this host (fcntl.flock)."""
@@ -150,17 +183,8 @@ def key_lock(key_arn, timeout=600, directory=None):
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                if time.monotonic() > deadline:
-                    raise KeyLockTimeout(message="Timed out after %ds waiting for the local lock on key %s (%s)" % (timeout, key_arn, path))
-                time.sleep(0.05)
+        if not _take_flock(fd, timeout):
+            raise KeyLockTimeout(message="Timed out after %ss waiting for the local lock on key %s (%s)" % (timeout, key_arn, path))
         yield path
     finally:
         os.close(fd)  # closing the descriptor releases the lock

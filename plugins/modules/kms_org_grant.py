@@ -46,7 +46,7 @@ options:
     description:
       - The organization, as an organization id (C(o-...)) or organization ARN.
       - One of O(organization) and O(account_ids) is required. Without O(organization), the organizations' statements are left alone.
-      - Up to 0.1.0 this option was always required; tasks that give it work as before.
+      - This option used to be required; tasks that give it (with or without O(account_ids)) behave as before.
     type: str
   organizational_units:
     description:

@@ -1,5 +1,8 @@
 """orgshare.aws.kms_org_grant from ansible-playbook against the emulator, configured through
-``module_defaults: group/orgshare.aws.aws``: check mode, apply, re-run unchanged, revoke."""
+``module_defaults: group/orgshare.aws.aws``: check mode, apply, re-run unchanged, revoke.
+
+Two ansible-playbook runs (each costs seconds of start-up): ``--check --diff`` alone, then one
+play that applies, checks and applies again, and revokes, registering every result."""
 
 import json
 import re
@@ -10,10 +13,11 @@ REGION = "eu-west-1"  # not the environment's default region: only module_defaul
 ORG = "o-abc1234567"
 OU_A = ORG + "/r-ab12/ou-ab12-aaaaaaaa/"
 OU_B = ORG + "/r-ab12/ou-ab12-bbbbbbbb/"
+ACCOUNT = "111122223333"
 ADMIN = {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
          "Action": "kms:*", "Resource": "*"}
 
-PLAY = """
+HEAD = """
 - hosts: localhost
   connection: local
   gather_facts: false
@@ -22,23 +26,33 @@ PLAY = """
       region: "{{ key_region }}"
       endpoint_url: "{{ endpoint }}"
   tasks:
-    - name: Let the OUs use the key
+"""
+GRANT = """
+    - name: {name}
       orgshare.aws.kms_org_grant:
         key_id: alias/golden
-        organization: "{{ org_id }}"
-        organizational_units: "{{ ous }}"
-        state: "{{ grant_state }}"
-      register: grant
-
-    - name: Keep the result for the test
+        organization: "{{{{ org_id }}}}"
+        organizational_units: "{{{{ ous }}}}"
+        account_ids: "{{{{ accounts }}}}"
+        state: {state}
+      register: {register}
+"""
+KEEP = """
+    - name: Keep the results for the test
       ansible.builtin.copy:
-        content: "{{ grant | to_json }}"
-        dest: "{{ result_file }}"
+        content: "{{{{ {{{register}}} | to_json }}}}"
+        dest: "{{{{ result_file }}}}"
         mode: "0644"
       check_mode: false
       diff: false
       changed_when: false
 """
+CHECK_PLAY = HEAD + GRANT.format(name="Let the OUs and the account use the key", state="present", register="check") + \
+    KEEP.format(register="'check': check")
+STEPS = (("apply", "present", ""), ("check_again", "present", "      check_mode: true\n"), ("apply_again", "present", ""),
+         ("revoke", "absent", "      diff: true\n"))
+APPLY_PLAY = HEAD + "".join(GRANT.format(name=name, state=state, register=name) + extra for name, state, extra in STEPS) + \
+    KEEP.format(register=", ".join("'{0}': {0}".format(name) for name, _s, _e in STEPS))
 
 
 def recap(proc):
@@ -55,32 +69,32 @@ def test_playbook_grants_and_revokes(aws, run_playbook, tmp_path):
     def policy():
         return json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
 
-    def play(state="present", check=False, diff=False):
-        extra = {"key_region": REGION, "endpoint": aws.endpoint_url, "org_id": ORG, "ous": [OU_B, OU_A],
-                 "grant_state": state, "result_file": str(result_file)}
-        proc = run_playbook(PLAY, extra_vars=extra, check=check, diff=diff)
+    def play(text, check=False, diff=False):
+        extra = {"key_region": REGION, "endpoint": aws.endpoint_url, "org_id": ORG, "ous": [OU_B, OU_A], "accounts": [ACCOUNT],
+                 "result_file": str(result_file)}
+        proc = run_playbook(text, extra_vars=extra, check=check, diff=diff)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         return recap(proc), json.loads(result_file.read_text()), proc
 
     original = policy()
-    counts, result, proc = play(check=True, diff=True)
-    assert counts["changed"] == 1 and result["changed"] is True
+    counts, results, proc = play(CHECK_PLAY, check=True, diff=True)
+    assert counts["changed"] == 1 and results["check"]["changed"] is True
     assert policy() == original
-    assert "OrgShareUse-" + ORG in proc.stdout  # the diff shows the statement to come
+    assert "OrgShareUse-" + ORG in proc.stdout and "OrgShareAccountUse" in proc.stdout  # the diff shows the statements to come
 
-    counts, result, _proc = play()
-    assert counts["changed"] == 1
-    after = policy()
-    assert result["policy"] == after and result["key_arn"] == key
+    counts, results, _proc = play(APPLY_PLAY)
+    assert counts["changed"] == 2  # apply and revoke; the check and the second apply change nothing
+    applied = results["apply"]
+    assert applied["changed"] is True and applied["key_arn"] == key
+    assert not results["check_again"]["changed"] and not results["apply_again"]["changed"]
+    assert results["apply_again"]["policy"] == applied["policy"]
+    after = applied["policy"]
     assert after["Statement"][0] == ADMIN
     use = [s for s in after["Statement"] if s.get("Sid") == "OrgShareUse-" + ORG][0]
     assert use["Condition"]["ForAnyValue:StringLike"]["aws:PrincipalOrgPaths"] == [OU_A + "*", OU_B + "*"]
-
-    counts, result, _proc = play(check=True)
-    assert counts["changed"] == 0
-    counts, result, _proc = play()
-    assert counts["changed"] == 0 and policy() == after
-
-    counts, result, _proc = play(state="absent")
-    assert counts["changed"] == 1 and result["statements"] == []
+    assert applied["granted_account_ids"] == [ACCOUNT]
+    # the revoke read the key as the apply left it (the check and the second apply wrote nothing)
+    revoke = results["revoke"]
+    assert revoke["diff"]["before"] == after
+    assert revoke["changed"] is True and revoke["statements"] == [] and revoke["granted_account_ids"] == []
     assert policy()["Statement"] == original["Statement"]

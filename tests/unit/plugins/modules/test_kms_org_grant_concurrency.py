@@ -6,11 +6,15 @@
   read-back sees it and merges again.
 """
 
+import fcntl
 import json
 import os
+import selectors
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 
 import boto3
@@ -31,59 +35,79 @@ SERVICE = {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.us-e
            "Resource": "*"}
 
 # A worker process runs the module in-process, like the run_module fixture, once per repetition:
-# it waits for the test's start file of the repetition (so that the eight processes reach AWS at
-# the same moment), runs, and writes its result. Workers live for all repetitions: starting eight
-# Python processes with ansible and boto3 per repetition would dominate the run time.
+# it reads the repetition's key from its stdin, runs, and writes its result as one line on stdout.
+# The test writes the key to the eight workers at once, so that they reach AWS at the same moment;
+# nobody polls. Workers live for all repetitions, since starting eight Python processes with
+# ansible and boto3 per repetition would dominate the run time. Each run still builds its own boto3
+# session and client, as a module process does, but the workers' botocore loaders share one cache
+# of the JSON service data, which a module process reads once too (re-reading it per run took
+# most of the CPU of a run); the lock and the read-merge-write under test are untouched.
 WORKER = textwrap.dedent("""
-    import json, os, sys, time
+    import json, os, sys
     sys.path.insert(0, sys.argv[1])
+    import botocore.loaders
+    shared_cache = {}
+    plain_init = botocore.loaders.Loader.__init__
+
+    def init_with_shared_cache(self, *args, **kwargs):
+        plain_init(self, *args, **kwargs)
+        self._cache = shared_cache
+
+    botocore.loaders.Loader.__init__ = init_with_shared_cache
     from conftest import _run_module_main
     import ansible_collections.orgshare.aws.plugins.modules.kms_org_grant  # noqa: F401  import before the start line
-    args, work, me, reps = json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
-    for rep in range(reps):
-        go = os.path.join(work, "go-%d" % rep)
-        while not os.path.exists(go):
-            time.sleep(0.02)
-        with open(go) as f:
-            key = f.read().strip()
-        result = _run_module_main("kms_org_grant", dict(args, key_id=key))
-        with open(os.path.join(work, "done-%d-%s.tmp" % (rep, me)), "w") as f:
-            json.dump(result, f)
-        os.rename(os.path.join(work, "done-%d-%s.tmp" % (rep, me)), os.path.join(work, "done-%d-%s" % (rep, me)))
+    args = json.loads(sys.argv[2])
+    for line in sys.stdin:
+        print(json.dumps(_run_module_main("kms_org_grant", dict(args, key_id=line.strip()))), flush=True)
+    os._exit(0)  # stdin closed: the test is done; skip the slow tidy-up of interpreter shutdown
 """)
 REPETITIONS = 20
+TIMEOUT = 120  # seconds per repetition: a run that hangs fails the test instead of blocking it
 
 
 def key_policy(aws, key):
     return json.loads(aws.client("kms").get_key_policy(KeyId=key, PolicyName="default")["Policy"])
 
 
+def read_results(procs, errors, timeout):
+    """One result line from each worker, in worker order (``errors``: the workers' stderr files)."""
+    results = [None] * len(procs)
+    with selectors.DefaultSelector() as selector:
+        for i, p in enumerate(procs):
+            selector.register(p.stdout, selectors.EVENT_READ, i)
+        deadline = time.monotonic() + timeout
+        while selector.get_map():
+            ready = selector.select(max(0.0, deadline - time.monotonic()))
+            assert ready, "workers %s gave no result in %ds" % ([i for i, r in enumerate(results) if r is None], timeout)
+            for selected, _events in ready:
+                line = selected.fileobj.readline()
+                if not line:
+                    errors[selected.data].seek(0)
+                    raise AssertionError("worker %d ended: %s" % (selected.data, errors[selected.data].read()[-3000:]))
+                results[selected.data] = json.loads(line)
+                selector.unregister(selected.fileobj)
+    return results
+
+
 def test_eight_concurrent_runs_on_one_key_lose_no_ou(aws, tmp_path):
     worker = tmp_path / "worker.py"
     worker.write_text(WORKER)
-    work = tmp_path / "work"
-    work.mkdir()
     env = aws.env()
     env["ORGSHARE_KMS_LOCK_DIR"] = str(tmp_path / "locks")
     kms = aws.client("kms")
-    procs = []
-    for i, ou in enumerate(OUS):
-        args = dict(aws.module_args(), organization=ORG, organizational_units=[ou])
-        procs.append(subprocess.Popen([sys.executable, str(worker), TESTS, json.dumps(args), str(work), str(i), str(REPETITIONS)],
-                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    procs, errors = [], []
     failures = []
     try:
+        for ou in OUS:
+            args = dict(aws.module_args(), organization=ORG, organizational_units=[ou])
+            errors.append(tempfile.TemporaryFile(mode="w+t"))
+            procs.append(subprocess.Popen([sys.executable, str(worker), TESTS, json.dumps(args)], env=env, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=errors[-1], text=True, bufsize=1))
         for rep in range(REPETITIONS):
             key = create_key(kms, policy={"Version": "2012-10-17", "Statement": [ADMIN, SERVICE]})
-            (work / ("go-%d.tmp" % rep)).write_text(key)
-            (work / ("go-%d.tmp" % rep)).rename(work / ("go-%d" % rep))
-            deadline = time.monotonic() + 300
-            while len(list(work.glob("done-%d-[0-9]" % rep))) < len(OUS):
-                assert time.monotonic() < deadline, "repetition %d did not finish" % rep
-                assert all(p.poll() is None for p in procs), [p.communicate() for p in procs if p.poll() is not None]
-                time.sleep(0.02)
-            for i in range(len(OUS)):
-                result = json.loads((work / ("done-%d-%d" % (rep, i))).read_text())
+            for p in procs:
+                p.stdin.write(key + "\n")  # line-buffered: sent at once
+            for result in read_results(procs, errors, TIMEOUT):
                 assert not result.get("failed"), result.get("msg")
                 assert result["changed"] is True
             policy = key_policy(aws, key)
@@ -95,9 +119,16 @@ def test_eight_concurrent_runs_on_one_key_lose_no_ou(aws, tmp_path):
                 failures.append((rep, sorted(patterns)))
     finally:
         for p in procs:
-            if p.poll() is None:
+            p.stdin.close()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
                 p.kill()
-            p.communicate()
+                p.wait()
+            p.stdout.close()
+        for f in errors:
+            f.close()
     assert failures == [], "repetitions that lost an OU: %r" % failures
 
 
@@ -166,6 +197,30 @@ def test_the_lock_excludes_another_process(tmp_path):
                                text=True).stdout.strip()
     after = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True).stdout.strip()
     assert (held, other, after) == ("held", "free", "free")
+
+
+def test_a_waiter_takes_the_lock_when_it_is_released_or_times_out(tmp_path):
+    """The lock is waited for in the kernel: the waiter has it as soon as the holder lets go, and
+    gives up with KeyLockTimeout when that takes too long."""
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    holder = os.open(_kms.lock_path(arn, str(tmp_path)), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # flock locks of two open files conflict within one process too
+    started = time.monotonic()
+    try:
+        with _kms.key_lock(arn, timeout=0.3, directory=str(tmp_path)):
+            raise AssertionError("the lock was taken while held")
+    except _kms.KeyLockTimeout as e:
+        assert "Timed out after 0.3s waiting for the local lock on key " + arn in str(e)
+    assert 0.3 <= time.monotonic() - started < 5
+    released = []
+    timer = threading.Timer(0.5, lambda: (released.append(time.monotonic()), os.close(holder)))
+    timer.start()
+    try:
+        with _kms.key_lock(arn, timeout=30, directory=str(tmp_path)):
+            taken = time.monotonic()
+    finally:
+        timer.join()
+    assert released and 0 <= taken - released[0] < 0.25
 
 
 def test_malformed_policy_document_is_retried_only_a_few_times(aws):
