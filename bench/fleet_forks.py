@@ -47,7 +47,7 @@ def run_once(emulator, images, forks, workdir):
     fleet = build_fleet(_client_factory(emulator.endpoint_url), images=images)
     pdd = write_private_data_dir(os.path.join(workdir, "forks-%d" % forks), fleet, job_envvars(emulator.endpoint_url, ACCESS_KEY, SECRET_KEY))
     start = time.monotonic()
-    runner = run_job(pdd, forks=forks, ident="bench")
+    runner = run_job(pdd, forks=forks, ident="bench", timeout=4 * 3600)
     seconds = time.monotonic() - start
     hosts = [h["host"] for h in fleet["hosts"]]
     ok = runner.status == "successful" and runner.rc == 0 and not runner.stats["failures"] and sorted(runner.stats["ok"]) == sorted(hosts)

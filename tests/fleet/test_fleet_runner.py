@@ -20,7 +20,10 @@ from fleet_env import build_fleet, host_results, job_envvars, run_job, write_pri
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
-IMAGES = 20
+# The size. Each image costs some 10 module runs (~1.5 s of CPU each) per run, so on 2 cores
+# the test takes minutes; ORGSHARE_FLEET_IMAGES=4 (the least that still has several writers per
+# key) makes a quick local run.
+IMAGES = int(os.environ.get("ORGSHARE_FLEET_IMAGES", "20"))
 FORKS = 8
 COPY_ACTION = "orgshare.aws.ami_copy"
 RESULT_ACTION = "ansible.builtin.debug"  # the playbook's last task shows ami_distribute_result
