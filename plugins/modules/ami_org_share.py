@@ -197,6 +197,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
+from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permissions as lp
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
@@ -227,7 +228,7 @@ def caller_account(client):
     return client.get_caller_identity()["Account"]
 
 
-def desired_principals(module):
+def desired_principals(module, clients):
     """The listed principals, validated, bare organization / OU ids resolved to ARNs (None: not given)."""
     params = module.params
     org_values = params.get("organization_arns")
@@ -235,7 +236,7 @@ def desired_principals(module):
     # An Organizations client only when there is something to resolve, so that callers without
     # Organizations rights who give ARNs never call it.
     needs_organizations = any(is_organization_id(v) for v in org_values or []) or any(is_ou_id(v) for v in ou_values or [])
-    resolver = OrganizationsResolver(module.client("organizations") if needs_organizations else None)
+    resolver = OrganizationsResolver(clients.client("organizations") if needs_organizations else None)
     return normalise_principals(
         organization_arns=org_values,
         organizational_unit_arns=ou_values,
@@ -244,7 +245,7 @@ def desired_principals(module):
     )
 
 
-def check_snapshot_keys(module, ec2, image):
+def check_snapshot_keys(module, clients, ec2, image):
     """Fail when the AMI's snapshots use the AWS managed key; warn when they use customer managed keys."""
     snapshot_ids = _ec2.image_snapshot_ids(image, encrypted_only=True)
     if not snapshot_ids:
@@ -255,7 +256,7 @@ def check_snapshot_keys(module, ec2, image):
             key_snapshots.setdefault(snapshot["KmsKeyId"], []).append(snapshot["SnapshotId"])
     if not key_snapshots:
         return
-    kms = module.client("kms")
+    kms = clients.client("kms")
     managed_by_aws, customer_keys = [], []
     for key_id in sorted(key_snapshots):
         metadata = describe_key(kms, key_id)
@@ -300,9 +301,11 @@ def run(module):
     region = module.region
     if not _ec2.is_image_id(image_id):
         raise ShareError("image_id: %r is not an AMI id; expected the form ami-0123456789abcdef0" % image_id)
-    desired = desired_principals(module)
+    # One boto3 session for every client (module.client() makes a new session per client)
+    clients = client_factory(module)
+    desired = desired_principals(module, clients)
 
-    ec2 = module.client("ec2")
+    ec2 = clients.client("ec2")
     image = _ec2.get_image(ec2, image_id)
     if image is None:
         if state == "absent":
@@ -311,7 +314,7 @@ def run(module):
         raise ShareError(
             "AMI %s was not found in region %s (AMIs are regional: set the region option to the AMI's region)" % (image_id, region)
         )
-    account = caller_account(module.client("sts"))
+    account = caller_account(clients.client("sts"))
     if image.get("OwnerId") != account:
         raise ShareError(
             "AMI %s in region %s is owned by account %s, not by the caller's account %s: only the owner can change "
@@ -332,7 +335,7 @@ def run(module):
         purge=params["purge"] and state == "present",
     )
     if not lp.is_empty(added):
-        check_snapshot_keys(module, ec2, image)
+        check_snapshot_keys(module, clients, ec2, image)
     covered = lp.accounts_still_covered(removed, after)
     if covered:
         module.warn(
