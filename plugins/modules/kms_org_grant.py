@@ -302,8 +302,9 @@ def run(module):
         if org_id:
             changed, policy, _org_statements, covered = _key_policy.plan(policy, org_id, paths, **options)
         if account_ids is not None:
-            accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(policy, account_ids, partition=partition,
-                                                                                               **options)
+            accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(
+                policy, account_ids, partition=partition, **options
+            )
             changed = changed or accounts_changed
         sids = set()
         if org_id:

@@ -32,8 +32,8 @@ SERVICE = {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws
 
 
 def base():
-    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [copy.deepcopy(IAM_ROOT), copy.deepcopy(ADMIN),
-                                                                         copy.deepcopy(SERVICE)]}
+    statements = [copy.deepcopy(IAM_ROOT), copy.deepcopy(ADMIN), copy.deepcopy(SERVICE)]
+    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": statements}
 
 
 def ours(policy, org=ORG):

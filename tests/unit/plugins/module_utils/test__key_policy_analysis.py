@@ -58,6 +58,7 @@ def account_pair(principal):
     return [stmt("acct", LAUNCH + ["kms:CreateGrant"], principal={"AWS": principal})]
 
 
+EXPLICIT_LAUNCH = ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"]
 UNKNOWN_COND = {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}
 
 # (id, policy, kind, value, kwargs, expected verdict)
@@ -79,8 +80,7 @@ CASES = [
     ("org, GenerateDataKey only is not enough",
      pol(stmt("u", ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncrypt*", "kms:GenerateDataKey"], condition=org_cond()), org_pair()[1]),
      "organization", ORG, {}, NOT_GRANTED),
-    ("org, explicit ReEncryptFrom/To", pol(stmt("u", ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-                                                       "kms:GenerateDataKeyWithoutPlaintext"], condition=org_cond()), org_pair()[1]),
+    ("org, explicit ReEncryptFrom/To", pol(stmt("u", EXPLICIT_LAUNCH, condition=org_cond()), org_pair()[1]),
      "organization", ORG, {}, GRANTED),
     ("org, CreateGrant only under GrantIsForAWSResource covers nothing else",
      pol(stmt("g", "kms:*", condition=org_cond(grant=True))), "organization", ORG, {}, NOT_GRANTED),
@@ -223,8 +223,8 @@ ANALYSES = [
     ("mid-path wildcard is unknown", pol(*org_pair(paths=[ORG + "/*/" + OU + "/*"])),
      dict(granted_organizations=[], granted_organizational_units=[], granted_accounts=["111111111111"], everyone=False,
           unknown_statements=["use", "grants"])),
-    ("deny makes the org grant unknown, so not listed", pol(*org_pair() + [stmt("d", "kms:*", principal="*", effect="Deny",
-                                                                               condition=UNKNOWN_COND)]),
+    ("deny makes the org grant unknown, so not listed",
+     pol(*org_pair() + [stmt("d", "kms:*", principal="*", effect="Deny", condition=UNKNOWN_COND)]),
      dict(granted_organizations=[], granted_organizational_units=[], granted_accounts=[], everyone=False, unknown_statements=["d"])),
 ]
 

@@ -230,8 +230,8 @@ def test_a_statement_written_by_hand_is_brought_back_in_place(aws, run_module):
     drifted = {"Sid": "OrgShareUse-" + ORG, "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
     key = new_key(aws, statements=[IAM_ROOT, drifted, SERVICE])
     result = four_steps(aws, run_module, {"key_id": key, "organization": ORG}, "org")
-    assert [s.get("Sid") for s in result["policy"]["Statement"]] == [IAM_ROOT["Sid"], "OrgShareUse-" + ORG, SERVICE["Sid"],
-                                                                      "OrgShareGrants-" + ORG]
+    expected = [IAM_ROOT["Sid"], "OrgShareUse-" + ORG, SERVICE["Sid"], "OrgShareGrants-" + ORG]
+    assert [s.get("Sid") for s in result["policy"]["Statement"]] == expected
 
 
 def test_semantically_equal_policy_is_not_rewritten(aws, run_module):
@@ -339,16 +339,16 @@ def test_organization_and_accounts_in_one_call(aws, run_module):
     key = new_key(aws)
     args = {"key_id": key, "organization": ORG, "organizational_units": [A], "account_ids": [ACC1]}
     result = four_steps(aws, run_module, args, pats(A), accounts=[ACC1])
-    assert [s["Sid"] for s in result["statements"]] == ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG, "OrgShareAccountUse",
-                                                         "OrgShareAccountGrants"]
+    expected = ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG, "OrgShareAccountUse", "OrgShareAccountGrants"]
+    assert [s["Sid"] for s in result["statements"]] == expected
     policy = key_policy(aws, key)
     assert kp.principal_access(policy, "account", ACC1)[0] == kp.GRANTED
     assert kp.principal_access(policy, "organizational_unit", "ou-ab12-aaaaaaaa", org_id=ORG, ou_path=A)[0] == kp.GRANTED
     # purge applies to both lists; allow_grants and actions to both pairs of statements
     args = dict(args, organizational_units=[B], account_ids=[ACC2], purge=True, allow_grants=False, actions=["kms:Decrypt"])
     result = four_steps(aws, run_module, args, pats(B), accounts=[ACC2])
-    assert [(s["Sid"], s["Action"]) for s in result["statements"]] == [("OrgShareUse-" + ORG, ["kms:Decrypt"]),
-                                                                         ("OrgShareAccountUse", ["kms:Decrypt"])]
+    expected = [("OrgShareUse-" + ORG, ["kms:Decrypt"]), ("OrgShareAccountUse", ["kms:Decrypt"])]
+    assert [(s["Sid"], s["Action"]) for s in result["statements"]] == expected
     result = four_steps(aws, run_module, dict(args, state="absent", purge=False, organizational_units=None), None, accounts=[])
     assert result["statements"] == [] and key_policy(aws, key)["Statement"] == FOREIGN
 

@@ -146,8 +146,8 @@ def test_a_writer_elsewhere_that_does_not_merge_is_undone(aws):
     def clobber(**_kwargs):
         if len(clobbers) < 2:  # twice: our second write is undone too
             clobbers.append(1)
-            aws.client("kms").put_key_policy(KeyId=key, PolicyName="default",
-                                              Policy=json.dumps(dict(stale, Statement=stale["Statement"] + [rogue])))
+            clobbered = json.dumps(dict(stale, Statement=stale["Statement"] + [rogue]))
+            aws.client("kms").put_key_policy(KeyId=key, PolicyName="default", Policy=clobbered)
 
     kms.meta.events.register("after-call.kms.PutKeyPolicy", clobber)
 
@@ -192,10 +192,10 @@ def test_the_lock_excludes_another_process(tmp_path):
     """)
     with _kms.key_lock(arn, directory=str(tmp_path)) as path:
         assert path == _kms.lock_path(arn, str(tmp_path))
-        held = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True).stdout.strip()
-        other = subprocess.run([sys.executable, "-c", probe, _kms.lock_path(arn + "x", str(tmp_path))], capture_output=True,
+        held = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=False).stdout.strip()
+        other = subprocess.run([sys.executable, "-c", probe, _kms.lock_path(arn + "x", str(tmp_path))], capture_output=True, check=False,
                                text=True).stdout.strip()
-    after = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True).stdout.strip()
+    after = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=False).stdout.strip()
     assert (held, other, after) == ("held", "free", "free")
 
 
@@ -220,7 +220,8 @@ def test_a_waiter_takes_the_lock_when_it_is_released_or_times_out(tmp_path):
             taken = time.monotonic()
     finally:
         timer.join()
-    assert released and 0 <= taken - released[0] < 0.25
+    # taken on release, long before the 30 s timeout (the bound allows for a loaded machine's scheduling)
+    assert released and 0 <= taken - released[0] < 2
 
 
 def test_malformed_policy_document_is_retried_only_a_few_times(aws):
