@@ -174,7 +174,9 @@ def test_absent_unshares_everything_and_keeps_the_amis(aws, world, run_playbook,
 
 
 def test_a_region_with_a_bad_key_fails_then_converges_when_fixed(aws, world, run_playbook, tmp_path):
-    bad = world["keys"]["us-west-2"].replace("us-west-2", "eu-west-1")  # a key of another region
+    # a well-formed key ARN of the right region that does not exist: AWS accepts the CopyImage call and the
+    # copy ends `failed` later
+    bad = world["keys"]["us-west-2"].rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
     v = role_vars(aws, world, tmp_path)
     v["ami_distribute_regions"] = [
         {"region": "us-west-2", "kms_key_id": bad},
