@@ -72,8 +72,8 @@ def main():
             ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
             ANSIBLE_PYTHON_INTERPRETER=sys.executable,
             ANSIBLE_NOCOLOR="1" if not sys.stdout.isatty() else "0",
-            AWS_ACCESS_KEY_ID="demo",
-            AWS_SECRET_ACCESS_KEY="demo",
+            AWS_ACCESS_KEY_ID="AKIAORGSHAREDEMO0001",
+            AWS_SECRET_ACCESS_KEY="orgshare-demo-not-a-secret",
             AWS_DEFAULT_REGION=source_region,
         )
         playbook = os.path.join(VENV_BIN, "ansible-playbook")
