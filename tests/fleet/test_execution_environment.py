@@ -85,7 +85,9 @@ def test_ansible_builder_create(tmp_path):
     (tmp_path / "local-requirements.yml").write_text(yaml.safe_dump(local))
     installed = tmp_path / "usr-share-ansible-collections"
     _run(
-        [os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-r", str(tmp_path / "local-requirements.yml"), "-p", str(installed)],
+        # --force: a copy of this collection may already be on ANSIBLE_COLLECTIONS_PATH (make test puts one
+        # there), and ansible-galaxy would then skip the install
+        [os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-r", str(tmp_path / "local-requirements.yml"), "-p", str(installed)],
         cwd=str(build),
     )
     collection = installed / "ansible_collections" / "orgshare" / "aws"
