@@ -60,7 +60,7 @@ def run_once(emulator, images, forks, workdir):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     p.add_argument("--images", type=int, default=20)
     p.add_argument("--forks", type=int, nargs="+", default=[1, 8])
     p.add_argument("--copy-pending", type=float, default=3.0, help="seconds every copy stays pending")

@@ -87,7 +87,8 @@ def test_ansible_builder_create(tmp_path):
     _run(
         # --force: a copy of this collection may already be on ANSIBLE_COLLECTIONS_PATH (make test puts one
         # there), and ansible-galaxy would then skip the install
-        [os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-r", str(tmp_path / "local-requirements.yml"), "-p", str(installed)],
+        [os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "--no-deps",
+         "-r", str(tmp_path / "local-requirements.yml"), "-p", str(installed)],
         cwd=str(build),
     )
     collection = installed / "ansible_collections" / "orgshare" / "aws"
@@ -99,7 +100,8 @@ def test_ansible_builder_create(tmp_path):
     # ---- replay the builder stage: introspect the installed collections -------------------------
     pip_out, bindep_out = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
     _run(
-        [sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(installed), "--write-pip", str(pip_out), "--write-bindep", str(bindep_out)],
+        [sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(installed),
+         "--write-pip", str(pip_out), "--write-bindep", str(bindep_out)],
         cwd=str(build),
     )
     pip_lines = pip_out.read_text().splitlines()
