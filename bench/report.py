@@ -420,6 +420,10 @@ def markdown(results, plot_name=None):
             g3 = growth(scale["audit"], None, "100 extra AMIs", per=100)
             header = ["AMIs", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls", "anchor calls"]
             lines += ["### B3 by number of AMIs (3 regions)", ""] + ([g3, ""] if g3 else []) + [_table(header, rows), ""]
+    lines += ["## Fleet: forks 1 vs 8", "",
+              "The fleet playbook (`orgshare.aws.distribute_fleet`, one inventory host per image), run through "
+              "ansible-runner as AWX runs it, with forks 1 and with forks 8, is measured by `bench/fleet_forks.py`; "
+              "the figures, the command and the machine are in [awx.md](awx.md#forks-1-vs-8).", ""]
     f = failures(results)
     if meta.get("error"):
         f.append("the benchmark broke off: %s" % meta["error"].strip().splitlines()[-1])
