@@ -18,8 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 EMULATOR_PATH = os.path.join(ROOT, "emulator")
-if EMULATOR_PATH not in sys.path:
-    sys.path.insert(0, EMULATOR_PATH)
+for _path in (EMULATOR_PATH, os.path.join(ROOT, "scripts")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from collections_tree import link_collections  # noqa: E402
 
 ACCESS_KEY = "AKIAORGSHAREBENCH001"
 SECRET_KEY = "orgshare-bench-secret"
@@ -47,23 +50,8 @@ def collections_path(collection=None):
     """A collection tree whose orgshare/aws is a symlink to the working tree (as tests/conftest.py
     builds) or to ``collection`` (another orgshare.aws tree, e.g. an installed release), next to the
     amazon.aws and community.aws of the bootstrap."""
-    src = os.path.join(ROOT, ".cache", "collections", "ansible_collections")
     base = os.path.join(ROOT, ".cache", "bench-collections" if collection is None else "bench-collections-other")
-    dst = os.path.join(base, "ansible_collections")
-    for ns, name, target in (
-        ("amazon", "aws", os.path.join(src, "amazon", "aws")),
-        ("community", "aws", os.path.join(src, "community", "aws")),
-        ("orgshare", "aws", os.path.abspath(collection) if collection else ROOT),
-    ):
-        if not os.path.isdir(target):
-            raise SystemExit("missing %s (run `make venv` first)" % target)
-        os.makedirs(os.path.join(dst, ns), exist_ok=True)
-        link = os.path.join(dst, ns, name)
-        if not os.path.islink(link) or os.readlink(link) != target:
-            if os.path.islink(link):
-                os.unlink(link)
-            os.symlink(target, link)
-    return base
+    return link_collections(base, collection)
 
 
 # ---- the emulator ----------------------------------------------------------------------------------
@@ -373,7 +361,11 @@ def task_times(events, t0, t_end):
 # ---- the call record ----------------------------------------------------------------------------
 def attribute_calls(calls, timeline):
     """Give each call the task (and module) that was running when it arrived: tasks of one host
-    under the linear strategy run one after the other, so the last task started before a call made it."""
+    under the linear strategy run one after the other, so the last task started before a call made it.
+
+    A call from an orgshare.aws module carries the module's name in its user agent (``agent`` in the
+    call record): that names the module even when it ran in the background (``async``) while later
+    tasks started. Other modules' calls (the anchor's) are placed by time alone."""
     starts = sorted((e["time"], e["name"], e["action"]) for e in timeline if e["event"] == "task_start")
     out = []
     for call in sorted(calls, key=lambda c: c["time"]):
@@ -383,6 +375,8 @@ def attribute_calls(calls, timeline):
                 task, module = name, action
             else:
                 break
+        if call.get("agent"):
+            module = "orgshare.aws." + call["agent"]
         out.append(dict(call, task=task, module=module))
     return out
 

@@ -27,24 +27,10 @@ CACHE = os.path.join(ROOT, ".cache")
 # edits are seen without copying; amazon.aws and community.aws come from the bootstrap.
 TEST_COLLECTIONS = os.path.join(CACHE, "test-collections")
 
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from collections_tree import link_collections  # noqa: E402
 
-def _link_collections():
-    src = os.path.join(CACHE, "collections", "ansible_collections")
-    dst = os.path.join(TEST_COLLECTIONS, "ansible_collections")
-    for ns, name, target in (
-        ("amazon", "aws", os.path.join(src, "amazon", "aws")),
-        ("community", "aws", os.path.join(src, "community", "aws")),
-        ("orgshare", "aws", ROOT),
-    ):
-        os.makedirs(os.path.join(dst, ns), exist_ok=True)
-        link = os.path.join(dst, ns, name)
-        if not os.path.islink(link) or os.readlink(link) != target:
-            if os.path.islink(link):
-                os.unlink(link)
-            os.symlink(target, link)
-
-
-_link_collections()
+link_collections(TEST_COLLECTIONS)
 for p in (TEST_COLLECTIONS, os.path.join(ROOT, "emulator")):
     if p not in sys.path:
         sys.path.insert(0, p)
@@ -145,6 +131,7 @@ def _run_module_main(name, args, check_mode=False, diff=False):
     full = dict(args)
     full["_ansible_check_mode"] = check_mode
     full["_ansible_diff"] = diff
+    full.setdefault("_ansible_module_name", "orgshare.aws." + name)  # as the controller passes it
     out = io.StringIO()
     # ansible keeps warnings and deprecations in module-level collections: start each run clean
     from ansible.module_utils.common import warnings as ansible_warnings

@@ -40,6 +40,9 @@ def apply(services=("kms", "ec2")):
                 if name not in _applied:
                     importlib.import_module("." + name, __package__).apply()
                     _applied.add(name)
+                    from . import speed
+
+                    speed.clear()  # a patch may add handlers to a response class
 
 
 def ensure(service):

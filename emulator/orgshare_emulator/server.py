@@ -62,9 +62,12 @@ class Call:
     time: float
     status: int = 0
     error: str | None = None
+    # the orgshare.aws module that made the call (its user agent's ``orgshare.aws/<module>``), if any
+    agent: str | None = None
 
     def as_dict(self):
         return {
+            "agent": self.agent,
             "service": self.service,
             "action": self.action,
             "region": self.region,
@@ -106,6 +109,9 @@ class _Middleware:
             # the emulator's own calls (seeding): not recorded, delayed or failed
             return self.app(environ, start_response)
         call = Call(service or "?", action or "?", region or "?", access_key or "?", time.time())
+        agent = _AGENT_RE.search(environ.get("HTTP_USER_AGENT", ""))
+        if agent:
+            call.agent = agent.group(1)
         if service is not None and action is not None:
             with self.emu._lock:
                 self.emu._calls.append(call)
@@ -158,6 +164,9 @@ class _Middleware:
         return [body]
 
 
+_AGENT_RE = re.compile(r"\borgshare\.aws/([A-Za-z0-9_]+)")
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):
         pass
@@ -171,8 +180,11 @@ def _no_public_amis():
 
     if "MOTO_AMIS_PATH" not in os.environ:
         path = os.path.join(tempfile.gettempdir(), "orgshare-emulator-no-amis.json")
-        with open(path, "w") as f:
+        # written under a private name and renamed: emulators starting at once never read half a file
+        tmp = "%s.%d" % (path, os.getpid())
+        with open(tmp, "w") as f:
             f.write("[]")
+        os.replace(tmp, path)
         os.environ["MOTO_AMIS_PATH"] = path
 
 
@@ -199,6 +211,9 @@ class Emulator:
     def start(self):
         from moto.server import DomainDispatcherApplication, create_backend_app
 
+        from . import speed
+
+        speed.apply()
         app = _Middleware(DomainDispatcherApplication(create_backend_app), self)
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=_QuietHandler)
         self.port = self._server.server_address[1]

@@ -41,6 +41,9 @@ class ClientFactory:
     ``config``: extra ``botocore.config.Config`` options for every client (a Config or a dict), merged
     over amazon.aws's default (the user agent) and under the module's ``aws_config`` option, in the
     order amazon.aws merges its ``config`` parameter.
+
+    Every client's user agent ends in ``orgshare.aws/<module>`` (e.g. ``orgshare.aws/ami_copy``), so
+    CloudTrail's ``userAgent`` tells which module made a call.
     """
 
     def __init__(self, module, config=None):
@@ -60,6 +63,7 @@ class ClientFactory:
         params = dict(params)
         profile = params.pop("profile_name", None)
         config = botocore.config.Config(user_agent=_get_user_agent_string()) if _get_user_agent_string else botocore.config.Config()
+        config = _merge_config(config, {"user_agent_extra": user_agent_tag(self.module)})
         for extra in (self.extra_config, params.pop("config", None), params.pop("aws_config", None)):
             config = _merge_config(config, extra)
         try:
@@ -95,6 +99,14 @@ class ClientFactory:
     def clients(self, service, regions, retry_decorator=None):
         """{region: client of ``service``} for each of ``regions``."""
         return dict((region, self.client(service, region, retry_decorator=retry_decorator)) for region in regions)
+
+
+def user_agent_tag(module):
+    """``orgshare.aws/<module name without the collection>``, added to every client's user agent."""
+    name = getattr(module, "_name", None) or "module"  # orgshare.aws.ami_copy, or ami_copy.py run directly
+    if name.endswith(".py"):
+        name = name[:-3]
+    return "orgshare.aws/%s" % name.rsplit(".", 1)[-1]
 
 
 def _merge_config(config, extra):

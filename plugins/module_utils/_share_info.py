@@ -202,12 +202,17 @@ def account_reached_through(account_id, membership, launch_permissions):
     return reached
 
 
-def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memberships, principals=None, check_keys=True):
+def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memberships, principals=None, check_keys=True,
+                   verdicts=None):
     """The problems of one AMI, sorted by code then message.
 
     ``keys``: key id -> key entry (``key_entry``); ``policies``: key id -> parsed policy or None;
-    ``principals``: who must be able to use the keys (defaults to whom the AMI is shared with).
+    ``principals``: who must be able to use the keys (defaults to whom the AMI is shared with);
+    ``verdicts``: a dict that caches each (key, principal) verdict across the AMIs of one report
+    (hundreds of AMIs usually share a few keys and principals).
     """
+    if verdicts is None:
+        verdicts = {}
     problems = []
     lp = launch_permissions or {}
     if lp.get("public"):
@@ -250,7 +255,10 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
                 ))
                 continue
             for kind, value in principals:
-                verdict, reason = key_verdict(policy, kind, value, ou_paths, memberships)
+                cache_key = (entry["key_arn"], key_id, kind, value)
+                if cache_key not in verdicts:
+                    verdicts[cache_key] = key_verdict(policy, kind, value, ou_paths, memberships)
+                verdict, reason = verdicts[cache_key]
                 if verdict == GRANTED:
                     continue
                 if verdict == NOT_GRANTED:
@@ -269,7 +277,7 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
 
 
 def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_paths, memberships,
-                shared_with_me=False, caller_account_id=None, check_keys=True):
+                shared_with_me=False, caller_account_id=None, check_keys=True, verdicts=None):
     """One entry of the ``images`` result.
 
     ``attribute``: the LaunchPermissions list, or None when not readable (not the owner)."""
@@ -299,7 +307,7 @@ def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_pa
         "launch_permissions": lp,
         "snapshots": rows,
         "kms_keys": [keys.get(k) or key_entry(k, None, None) for k in key_ids],
-        "problems": image_problems(lp, rows, keys, policies, ou_paths, memberships, principals, check_keys),
+        "problems": image_problems(lp, rows, keys, policies, ou_paths, memberships, principals, check_keys, verdicts),
         "notes": notes,
     }
 
@@ -314,10 +322,11 @@ def build_report(gathered, shared_with_me=False, check_keys=True):
         for key_id, (metadata, policy) in data["keys"].items():
             keys[key_id] = key_entry(key_id, metadata, policy)
         policies = {k: p for k, (m, p) in data["keys"].items()}
+        verdicts = {}  # this region's (key, principal) verdicts, shared by its AMIs
         for image in data["images"]:
             images.append(build_image(
                 region, image, data["attributes"].get(image["ImageId"]), data["snapshots"], keys, policies,
-                ou_paths, memberships, shared_with_me, gathered.get("caller_account_id"), check_keys,
+                ou_paths, memberships, shared_with_me, gathered.get("caller_account_id"), check_keys, verdicts,
             ))
     images.sort(key=lambda i: (i["region"], i["image_id"]))
     failed = [{"region": r, "reason": reason} for r, reason in sorted(gathered["failed_regions"].items())]

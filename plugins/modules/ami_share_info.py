@@ -336,7 +336,7 @@ def main():
 
     # One boto3 session for every client (see _clients); clients are made here in the main thread,
     # the reads run in a pool of MAX_WORKERS threads, so each client gets as many connections.
-    clients = client_factory(module, config=dict(max_pool_connections=MAX_WORKERS, user_agent_extra="orgshare.aws/ami_share_info"))
+    clients = client_factory(module, config=dict(max_pool_connections=MAX_WORKERS))
     ec2 = clients.clients("ec2", regions)
     kms = clients.clients("kms", regions) if params["check_keys"] else {}
     # Organizations and STS are global: any region reaches them.

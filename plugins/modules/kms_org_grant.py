@@ -224,6 +224,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
 from ansible_collections.orgshare.aws.plugins.module_utils import _kms
+from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_organization_id
@@ -241,7 +242,7 @@ def organization_id(value):
     return parse_organization_arn(value, option="organization").organization_id
 
 
-def ou_paths(module, org_id, values):
+def ou_paths(clients, org_id, values):
     """The organization paths of the OUs, resolved through Organizations where needed."""
     if not values:
         return []
@@ -249,7 +250,7 @@ def ou_paths(module, org_id, values):
     paths = []
     for value in values:
         if resolver is None and not (isinstance(value, str) and value.startswith("o-")):
-            resolver = OrganizationsResolver(module.client("organizations", retry_decorator=AWSRetry.jittered_backoff()))
+            resolver = OrganizationsResolver(clients.client("organizations", retry_decorator=AWSRetry.jittered_backoff()))
         path = (resolver or OrganizationsResolver(None)).ou_path(value, option="organizational_units")
         if path.split("/")[0] != org_id:
             raise GrantError(
@@ -279,9 +280,11 @@ def run(module):
     if params["account_ids"] is not None:
         account_ids = sorted(set(validate_account_id(a, option="account_ids") for a in params["account_ids"]))
     actions = validate_actions(params["actions"])
-    paths = ou_paths(module, org_id, params["organizational_units"]) if org_id else []
+    # One boto3 session for every client (module.client() makes a new session per client)
+    clients = client_factory(module)
+    paths = ou_paths(clients, org_id, params["organizational_units"]) if org_id else []
 
-    client = module.client("kms")
+    client = clients.client("kms")
     key = _kms.describe_key(client, params["key_id"])
     if key is None:
         raise GrantError("key_id: no KMS key or alias {0!r} in region {1}".format(params["key_id"], region))

@@ -209,3 +209,24 @@ def test_audit_playbook_writes_markdown_and_json(aws, world, run_playbook, tmp_p
     md = (tmp_path / "audit.md").read_text()
     assert world["ou_arn"] in md and world["image_id"] in md
     assert "| Region | AMI |" in md
+
+
+def test_a_copy_found_under_another_key_is_reused_and_that_key_granted(aws, world, run_playbook, tmp_path):
+    # an older copy in us-west-2, made under a key other than the one the role is given for that region
+    other = create_key(aws.client("kms", "us-west-2"), description="older copies")
+    older = aws.client("ec2", "us-west-2").copy_image(
+        SourceImageId=world["image_id"], SourceRegion=SOURCE, Name="golden-1", Encrypted=True, KmsKeyId=other
+    )["ImageId"]
+    proc = run_playbook(PLAY, role_vars(aws, world, tmp_path))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+    assert copies(aws, world["image_id"])["us-west-2"] == [older]  # reused, not copied again
+    assert launch_permissions(aws, "us-west-2", older) == sorted([world["ou_arn"], world["account"]])
+    # the key the copy is under was granted after the copy was found ...
+    assert world["ou_path"] + "*" in key_policy_text(aws, other)
+    # ... and the key named for the region was granted while the copies were pending
+    assert world["ou_path"] + "*" in key_policy_text(aws, world["keys"]["us-west-2"])
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["us-west-2"]["image_id"] == older
+    assert result["us-west-2"]["kms_key_arn"] == other
+    assert result["us-west-2"]["problems"] == []

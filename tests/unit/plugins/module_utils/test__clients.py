@@ -7,7 +7,7 @@ import json
 
 import botocore.exceptions
 import pytest
-from orgshare_emulator.fixtures import make_image
+from orgshare_emulator.fixtures import create_key, make_image
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -135,3 +135,31 @@ def test_no_region_fails_with_amazon_aws_message(aws, tmp_path, monkeypatch):
 
     assert "requires a region and none was found" in result["msg"]
     assert aws.emulator.calls == []
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("kms_org_grant", lambda w: {"key_id": w["key"], "account_ids": ["111122223333"]}),
+        ("ami_org_share", lambda w: {"image_id": w["image"], "account_ids": ["111122223333"]}),
+        ("ami_share_info", lambda w: {"image_ids": [w["image"]]}),
+        ("ami_copy", lambda w: {"source_image_id": w["image"], "source_region": "us-east-1",
+                                "regions": [{"region": "eu-west-1", "kms_key_id": w["eu_key"]}]}),
+    ],
+)
+def test_every_call_of_a_module_names_it_in_the_user_agent(aws, run_module, name, args):
+    key = create_key(aws.client("kms", "us-east-1"))
+    world = {
+        "key": key,
+        "eu_key": create_key(aws.client("kms", "eu-west-1")),
+        "image": make_image(aws.client("ec2", "us-east-1"), "img", volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key}]),
+    }
+    aws.emulator.clear_calls()
+    result = run_module(name, args(world), check_mode=True)
+    assert not result.failed, result.msg
+    agents = [c["agent"] for c in aws.emulator.calls]
+    assert agents and set(agents) == {name}
+    # calls made without the collection carry no such name
+    aws.emulator.clear_calls()
+    aws.client("ec2", "us-east-1").describe_images(Owners=["self"])
+    assert [c["agent"] for c in aws.emulator.calls] == [None]

@@ -1,0 +1,42 @@
+"""A collections tree for running the working tree without copying it.
+
+``link_collections(base)`` makes ``base/ansible_collections/{amazon,community,orgshare}/aws``, where
+amazon.aws and community.aws link to the ones the bootstrap unpacked and orgshare/aws links to the
+working tree (or to ``orgshare_target``: another orgshare.aws tree, e.g. an installed build). Edits
+are then seen by ansible-playbook without a copy. Used by tests/conftest.py and bench/harness.py.
+
+Safe when several processes build the same tree at once (pytest-xdist workers): every link is
+made under a temporary name and renamed into place, which is atomic.
+"""
+
+from __future__ import annotations
+
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOOTSTRAP_COLLECTIONS = os.path.join(ROOT, ".cache", "collections", "ansible_collections")
+
+
+def _link(target, link):
+    if os.path.islink(link) and os.readlink(link) == target:
+        return
+    tmp = "%s.tmp-%d" % (link, os.getpid())
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def link_collections(base, orgshare_target=None):
+    """Build (or refresh) the tree under ``base`` and return ``base``."""
+    dst = os.path.join(base, "ansible_collections")
+    for ns, name, target in (
+        ("amazon", "aws", os.path.join(BOOTSTRAP_COLLECTIONS, "amazon", "aws")),
+        ("community", "aws", os.path.join(BOOTSTRAP_COLLECTIONS, "community", "aws")),
+        ("orgshare", "aws", os.path.abspath(orgshare_target) if orgshare_target else ROOT),
+    ):
+        if not os.path.isdir(target):
+            raise SystemExit("missing %s (run `make venv` first)" % target)
+        os.makedirs(os.path.join(dst, ns), exist_ok=True)
+        _link(target, os.path.join(dst, ns, name))
+    return base
