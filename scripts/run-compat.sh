@@ -25,5 +25,6 @@ REQUIREMENTS="$root/requirements-test.txt" scripts/bootstrap.sh "$venv" "$spec" 
 "$venv/bin/python" -c 'import ansible, sys; print("compat: Python %d.%d, ansible-core %s" % (sys.version_info[:2] + (ansible.__version__,)))'
 # The pure unit tests and every module's in-process tests (the playbook, fleet and benchmark tests,
 # and the long concurrency / throttling runs, are covered on the newest ansible-core).
-"$venv/bin/python" -m pytest -q -p no:randomly tests/unit \
+workers=${ORGSHARE_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); [ "$n" -gt 4 ] && n=4; echo "$n")}
+"$venv/bin/python" -m pytest -q -p no:randomly -n "$workers" tests/unit \
   --deselect tests/unit/plugins/modules/test_kms_org_grant_concurrency.py -k "not throttl"

@@ -28,7 +28,10 @@ pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 core=$("$py" -c 'import ansible; print(ansible.__version__)')
 echo "Python $pyver, ansible-core $core"
 
-stage "pytest (unit, module, emulator, playbook tests; ansible-core $core)" "$py" -m pytest -q -p no:randomly
+# Test workers (pytest-xdist): one per core, at most 4 (each runs its own emulator and spawns
+# ansible-playbook processes); ORGSHARE_TEST_WORKERS overrides (0: no workers, in one process).
+workers=${ORGSHARE_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); [ "$n" -gt 4 ] && n=4; echo "$n")}
+stage "pytest (unit, module, emulator, playbook tests; ansible-core $core; $workers workers)" "$py" -m pytest -q -p no:randomly -n "$workers"
 stage "ansible-test sanity (Python $pyver)" make --no-print-directory sanity VENV="$venv"
 stage "ansible-lint --offline (production profile)" make --no-print-directory lint VENV="$venv"
 stage "antsibull-docs lint-collection-docs --plugin-docs" make --no-print-directory docs-lint VENV="$venv"

@@ -230,3 +230,44 @@ def test_a_copy_found_under_another_key_is_reused_and_that_key_granted(aws, worl
     assert result["us-west-2"]["image_id"] == older
     assert result["us-west-2"]["kms_key_arn"] == other
     assert result["us-west-2"]["problems"] == []
+
+
+PLAY_LOOP = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: orgshare.aws.ami_distribute
+      vars:
+        ami_distribute_source_image_id: "{{ image.image_id }}"
+        ami_distribute_organizational_unit_arns: "{{ image.ous }}"
+        ami_distribute_account_ids: "{{ image.accounts }}"
+      loop: "{{ images }}"
+      loop_control:
+        loop_var: image  # the role's own loops use item
+"""
+
+
+def test_the_role_in_a_loop_shares_each_image_only_with_its_own_principals(aws, world, run_playbook, tmp_path):
+    second = make_image(
+        aws.client("ec2", SOURCE), "golden-2",
+        volumes=[{"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": world["keys"][SOURCE]}],
+    )
+    v = role_vars(aws, world, tmp_path)
+    for name in ("ami_distribute_source_image_id", "ami_distribute_organizational_unit_arns", "ami_distribute_account_ids"):
+        del v[name]  # extra vars would override the loop's vars
+    v["images"] = [
+        {"image_id": world["image_id"], "ous": [world["ou_arn"]], "accounts": [world["account"]]},
+        {"image_id": second, "ous": [], "accounts": ["444455556666"]},
+    ]
+    proc = run_playbook(PLAY_LOOP, v)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+    first_copies, second_copies = copies(aws, world["image_id"]), copies(aws, second)
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == sorted([world["ou_arn"], world["account"]])
+    assert launch_permissions(aws, SOURCE, second) == ["444455556666"]
+    for r in COPY_REGIONS:
+        assert len(first_copies[r]) == 1 and len(second_copies[r]) == 1
+        assert launch_permissions(aws, r, first_copies[r][0]) == sorted([world["ou_arn"], world["account"]])
+        assert launch_permissions(aws, r, second_copies[r][0]) == ["444455556666"]
