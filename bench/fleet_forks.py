@@ -59,12 +59,25 @@ def run_once(emulator, images, forks, workdir):
     return {"forks": forks, "seconds": round(seconds, 1), "hosts": len(hosts), "copy_image_calls": copies}
 
 
+def _commit():
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True).stdout.strip()
+        return out + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     p.add_argument("--images", type=int, default=20)
     p.add_argument("--forks", type=int, nargs="+", default=[1, 8])
     p.add_argument("--copy-pending", type=float, default=3.0, help="seconds every copy stays pending")
     p.add_argument("--json", help="also write the results here")
+    p.add_argument("--results", default=os.path.join(ROOT, "bench", "results", "fleet-forks.json"),
+                   help="where the results go for docs/performance.md (default bench/results/fleet-forks.json; empty: nowhere)")
     args = p.parse_args(argv)
 
     import conftest  # noqa: F401  (links the working tree into .cache/test-collections)
@@ -92,11 +105,15 @@ def main(argv=None):
         "copy_pending_seconds": args.copy_pending,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
+        "commit": _commit(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
         "results": results,
     }
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    for path in (args.json, args.results):
+        if path:
+            with open(path, "w") as f:
+                json.dump(report, f, indent=2)
     return 0
 
 

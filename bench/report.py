@@ -420,10 +420,7 @@ def markdown(results, plot_name=None):
             g3 = growth(scale["audit"], None, "100 extra AMIs", per=100)
             header = ["AMIs", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls", "anchor calls"]
             lines += ["### B3 by number of AMIs (3 regions)", ""] + ([g3, ""] if g3 else []) + [_table(header, rows), ""]
-    lines += ["## Fleet: forks 1 vs 8", "",
-              "The fleet playbook (`orgshare.aws.distribute_fleet`, one inventory host per image), run through "
-              "ansible-runner as AWX runs it, with forks 1 and with forks 8, is measured by `bench/fleet_forks.py`; "
-              "the figures, the command and the machine are in [awx.md](awx.md#forks-1-vs-8).", ""]
+    lines += fleet_section()
     f = failures(results)
     if meta.get("error"):
         f.append("the benchmark broke off: %s" % meta["error"].strip().splitlines()[-1])
@@ -432,6 +429,40 @@ def markdown(results, plot_name=None):
         lines += ["- %s" % x.replace("\n", " ")[:600] for x in f]
         lines += [""]
     return "\n".join(lines)
+
+
+FLEET_RESULTS = os.path.join(BENCH, "results", "fleet-forks.json")
+
+
+def fleet_section(path=FLEET_RESULTS):
+    """The fleet measurement (bench/fleet_forks.py writes it; it is a separate run from the rest)."""
+    import json
+
+    lines = ["## Fleet: forks 1 vs 8", "",
+             "The fleet playbook (`orgshare.aws.distribute_fleet`, one inventory host per image), run through "
+             "ansible-runner as AWX runs it, once with each forks value on a fresh emulator state: "
+             "`.venv/bin/python bench/fleet_forks.py --images 20 --forks 1 8 --copy-pending 3` "
+             "(a separate command from `make bench`). More in [awx.md](awx.md#forks-1-vs-8).", ""]
+    if not os.path.exists(path):
+        return lines + ["Not measured yet.", ""]
+    with open(path) as f:
+        data = json.load(f)
+    results = data["results"]
+    base = results[0]
+    rows = []
+    for r in results:
+        ratio = "" if r is base else "%.2f× faster (%s s / %s s)" % (base["seconds"] / r["seconds"], base["seconds"], r["seconds"])
+        rows.append(["%d" % r["forks"], "%.1f s" % r["seconds"], ratio, "%d" % r["hosts"], "%d" % r["copy_image_calls"]])
+    lines += [
+        "%d images × %d regions (%d inventory hosts: one image is listed twice), copies pending %g s; Python %s, %s CPUs; "
+        "commit %s, %s; one run per forks value." % (
+            data["images"], data["regions_per_image"], results[0]["hosts"], data["copy_pending_seconds"], data["python"],
+            data["cpus"], data.get("commit") or "?", data.get("date") or "?"),
+        "",
+        _table(["forks", "wall time", "vs forks %d" % base["forks"], "hosts", "CopyImage calls"], rows),
+        "",
+    ]
+    return lines
 
 
 # ---- the plot -------------------------------------------------------------------------------------------
