@@ -285,7 +285,8 @@ def markdown(results, plot_name=None):
         ".venv/bin/python bench/run.py --quick     # reduced sizes, for development",
         "```",
         "",
-        "Raw results (every run, every API call count) go to `bench/results/` (not committed).",
+        "Raw results (every run, every API call count) go to `bench/results/` (not committed; only the fleet run's "
+        "`fleet-forks.json` is, for the section at the end).",
         "",
     ] + ([
         "The orgshare.aws measured here is not the working tree of this commit but another copy of the collection",
