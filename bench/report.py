@@ -463,6 +463,12 @@ def fleet_section(path=FLEET_RESULTS):
         _table(["forks", "wall time", "vs forks %d" % base["forks"], "hosts", "CopyImage calls"], rows),
         "",
     ]
+    for run in data.get("further_runs") or []:
+        rs = run["results"]
+        lines += ["Run again (commit %s, %s): %s." % (
+            run.get("commit") or "?", run.get("date") or "?",
+            ", ".join("forks %d %.1f s" % (r["forks"], r["seconds"]) for r in rs)
+            + "".join(" (%.2f× faster)" % (rs[0]["seconds"] / r["seconds"]) for r in rs[1:])), ""]
     return lines
 
 
