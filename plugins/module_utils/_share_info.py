@@ -208,7 +208,7 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
 
     ``keys``: key id -> key entry (``key_entry``); ``policies``: key id -> parsed policy or None;
     ``principals``: who must be able to use the keys (defaults to whom the AMI is shared with);
-    ``verdicts``: a dict that caches each (key, principal) verdict across the AMIs of one report
+    ``verdicts``: a dict that caches each (key, principal) verdict across the AMIs of one region
     (hundreds of AMIs usually share a few keys and principals).
     """
     if verdicts is None:
@@ -255,7 +255,7 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
                 ))
                 continue
             for kind, value in principals:
-                cache_key = (entry["key_arn"], key_id, kind, value)
+                cache_key = (key_id, kind, value)
                 if cache_key not in verdicts:
                     verdicts[cache_key] = key_verdict(policy, kind, value, ou_paths, memberships)
                 verdict, reason = verdicts[cache_key]
