@@ -111,11 +111,19 @@ def error_text(error):
     return message
 
 
+def error_kind(error):
+    """``refused`` for a reason found in the request or the target's state (a ``ValueError``: wrong input,
+    missing AMI, AWS managed key, ...), ``aws_error`` for a call that AWS or the connection failed
+    (throttling past the retries, an endpoint down, access denied): callers such as the role stop
+    on the first kind before any write, and carry on with the other regions on the second."""
+    return "refused" if isinstance(error, ValueError) else "aws_error"
+
+
 def summarise(outcomes, id_key, failed_entry):
     """The per-target entries, the top-level ``changed``, and the failure message (None if none failed).
 
     ``failed_entry(target, message)`` builds the entry of a failed target (its id, ``region``,
-    ``failed: true`` and ``msg``)."""
+    ``failed: true`` and ``msg``); ``error_kind`` (see ``error_kind()``) is added to it."""
     entries, failures = [], []
     for outcome in outcomes:
         if outcome.error is None:
@@ -123,7 +131,9 @@ def summarise(outcomes, id_key, failed_entry):
             continue
         message = error_text(outcome.error)
         failures.append("%s: %s" % (target_label(outcome.target, id_key), message))
-        entries.append(failed_entry(outcome.target, message))
+        entry = failed_entry(outcome.target, message)
+        entry["error_kind"] = error_kind(outcome.error)
+        entries.append(entry)
     changed = any(e.get("changed") for e in entries)
     msg = None
     if failures:
