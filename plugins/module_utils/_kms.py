@@ -89,8 +89,10 @@ class KMSErrorHandler(AWSErrorHandler):
         return is_boto3_error_code("NotFoundException")
 
 
-def key_id_problem(key_id, region=None):
-    """Why ``key_id`` cannot name a key in ``region`` (None when it can)."""
+def key_id_problem(key_id, region=None, region_source=None):
+    """Why ``key_id`` cannot name a key in ``region`` (None when it can).
+
+    ``region_source``: what set ``region``, for the message (default: the module's region)."""
     if not isinstance(key_id, str) or not key_id:
         return "must be " + KEY_FORMS
     if KEY_ID_RE.fullmatch(key_id) or ALIAS_RE.fullmatch(key_id):
@@ -100,7 +102,10 @@ def key_id_problem(key_id, region=None):
     m = KEY_ARN_RE.fullmatch(key_id)
     if m:
         if region and m.group("region") != region:
-            return "names a key in region %s, but the module runs in region %s (KMS keys are regional)" % (m.group("region"), region)
+            return "names a key in region %s, but %s (KMS keys are regional)" % (
+                m.group("region"),
+                "%s is %s" % (region_source, region) if region_source else "the module runs in region %s" % region,
+            )
         return None
     return "is not " + KEY_FORMS
 

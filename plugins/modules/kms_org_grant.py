@@ -8,11 +8,11 @@ DOCUMENTATION = r"""
 ---
 module: kms_org_grant
 version_added: 0.1.0
-short_description: Let an AWS organization, its OUs or accounts use a customer managed KMS key, statement by statement
+short_description: Let an AWS organization, its OUs or accounts use customer managed KMS keys, statement by statement
 description:
-  - Edits the policy of one customer managed KMS key so that the accounts of an organization, or of some of its
-    organizational units (OUs), or accounts given by id, may use the key, as launching an instance from a shared AMI
-    encrypted with the key requires.
+  - Edits the policy of a customer managed KMS key (O(key_id)), or of several keys in one or more regions (O(keys)), so that
+    the accounts of an organization, or of some of its organizational units (OUs), or accounts given by id, may use the key,
+    as launching an instance from a shared AMI encrypted with the key requires.
   - >-
     The module owns two statements per organization, recognised by their C(Sid) only:
     C(OrgShareUse-<organization id>) with the O(actions), and C(OrgShareGrants-<organization id>) with C(kms:CreateGrant),
@@ -40,8 +40,35 @@ options:
   key_id:
     description:
       - The customer managed key, in the module's region, as a key id, key ARN, alias name (C(alias/NAME)) or alias ARN.
+      - Exactly one of O(key_id) and O(keys) is required.
     type: str
-    required: true
+  keys:
+    description:
+      - Several customer managed keys, each in its region, for one call; every other option applies to every key.
+      - >-
+        Every element is validated before any AWS call: a malformed one fails the call, naming it
+        (for example C(keys[1].region)), and nothing is read or written.
+      - >-
+        The keys are read, planned and written concurrently. A key that fails (unknown, AWS managed, an AWS error) does not
+        stop the others: the module then fails with a message naming every failed key, its region and why, and still
+        returns every key's result in RV(keys).
+      - >-
+        Two elements that turn out to name the same key (for example its alias and its ARN) both fail, and that key is
+        left as it was; list each key once.
+      - Exactly one of O(key_id) and O(keys) is required.
+    type: list
+    elements: dict
+    suboptions:
+      key_id:
+        description:
+          - The key, as a key id, key ARN, alias name (C(alias/NAME)) or alias ARN, in the element's region.
+        type: str
+        required: true
+      region:
+        description:
+          - The key's region.
+          - Default, the module's region (O(region)).
+        type: str
   organization:
     description:
       - The organization, as an organization id (C(o-...)) or organization ARN.
@@ -99,14 +126,17 @@ options:
     type: bool
     default: true
 notes:
-  - Check mode is supported and predicts the result with the same keys as a real run; diff mode shows the key policy before and after.
+  - >-
+    Check mode is supported and predicts the result with the same keys as a real run (for each key of O(keys));
+    diff mode shows the key policy before and after (in each entry of RV(keys) with O(keys)).
   - The module is idempotent; a second run with the same options reports no change and makes no write.
   - >-
     IAM permissions: the module calls C(kms:DescribeKey), C(kms:GetKeyPolicy), C(kms:PutKeyPolicy) and, only to turn OU ARNs or ids into
     paths, C(organizations:ListParents) (and C(organizations:DescribeOrganization) for bare OU ids).
   - >-
     Concurrent writers: PutKeyPolicy replaces the whole document and has no conditional write. Runs on one host serialise on the key
-    with a lock file (C(fcntl.flock)) under C($ORGSHARE_KMS_LOCK_DIR) or the temporary directory. After writing, the module reads the policy
+    with a lock file (C(fcntl.flock)) under C($ORGSHARE_KMS_LOCK_DIR) or the temporary directory; with O(keys), up to 16 keys are
+    handled at once, in threads of one process, each under its own key's lock. After writing, the module reads the policy
     back and merges again if another writer changed it, up to 5 writes. A writer elsewhere that replaces the document without merging
     can still remove these statements after the module's last read-back.
   - PutKeyPolicy answers C(MalformedPolicyDocumentException) briefly for new principals; the module retries it a few times.
@@ -162,45 +192,70 @@ EXAMPLES = r"""
     key_id: alias/golden-images
     account_ids: ["444455556666"]
     state: absent
+
+- name: Let the organization and one more account use the keys of the AMI copies in two regions, in one call
+  orgshare.aws.kms_org_grant:
+    keys:
+      - key_id: alias/golden-images
+        region: eu-west-1
+      - key_id: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        region: us-east-1
+    organization: o-exampleorgid
+    account_ids: ["444455556666"]
+  register: grants
+
+- name: Show the key ARN of each region
+  ansible.builtin.debug:
+    msg: "{{ grants['keys'] | items2dict(key_name='region', value_name='kms_key_arn') }}"
 """
 
 RETURN = r"""
 key_id:
   description: The key's id.
-  returned: always
+  returned: with O(key_id)
   type: str
   sample: 1234abcd-12ab-34cd-56ef-1234567890ab
 key_arn:
-  description: The key's ARN.
-  returned: always
+  description: The key's ARN (the same as RV(kms_key_arn)).
+  returned: with O(key_id)
   type: str
   sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+kms_key_arn:
+  description: The key's ARN, under the name the collection gives a key ARN in every result.
+  returned: with O(key_id)
+  type: str
+  sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+region:
+  description: The key's region.
+  returned: with O(key_id)
+  type: str
+  sample: eu-west-1
 policy:
   description: The key policy after the run (predicted in check mode).
-  returned: always
+  returned: with O(key_id)
   type: dict
 statements:
   description:
     - The module's statements after the run, in the document's order, for the organization (when O(organization) is given)
       and for the accounts (when O(account_ids) is given). Empty when revoked.
-  returned: always
+  returned: with O(key_id)
   type: list
   elements: dict
 covered_by_organization:
   description: Whether the grant covers the whole organization after the run (always V(false) without O(organization)).
-  returned: always
+  returned: with O(key_id)
   type: bool
 granted_account_ids:
   description:
     - The accounts the C(OrgShareAccountUse) and C(OrgShareAccountGrants) statements grant after the run, sorted
       (when O(account_ids) is not given, those already granted).
-  returned: always
+  returned: with O(key_id)
   type: list
   elements: str
   sample: ["111122223333", "444455556666"]
 diff:
   description: The key policy before and after.
-  returned: in diff mode
+  returned: in diff mode, with O(key_id)
   type: dict
   contains:
     before:
@@ -211,7 +266,84 @@ diff:
       description: The key policy after.
       type: dict
       returned: in diff mode
+keys:
+  description:
+    - One entry per element of O(keys), in their order.
+    - Read it as C(result['keys']) in Jinja (C(result.keys) is the method of the dictionary).
+    - Also returned when the module fails because some keys failed; a failed key's entry has only RV(keys[].key_id),
+      RV(keys[].region), RV(keys[].failed), RV(keys[].error_kind) and RV(keys[].msg).
+  returned: with O(keys)
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether the key's policy was changed (in check mode, whether it would be).
+      returned: success
+      type: bool
+      sample: true
+    key_id:
+      description: The key's id; for a failed key, the O(keys[].key_id) as given.
+      returned: always
+      type: str
+      sample: 1234abcd-12ab-34cd-56ef-1234567890ab
+    key_arn:
+      description: The key's ARN (the same as RV(keys[].kms_key_arn)).
+      returned: success
+      type: str
+      sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    kms_key_arn:
+      description: The key's ARN.
+      returned: success
+      type: str
+      sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    region:
+      description: The key's region.
+      returned: always
+      type: str
+      sample: eu-west-1
+    policy:
+      description: The key policy after the run (predicted in check mode).
+      returned: success
+      type: dict
+    statements:
+      description: The module's statements after the run, as RV(statements).
+      returned: success
+      type: list
+      elements: dict
+    covered_by_organization:
+      description: Whether the grant covers the whole organization after the run, as RV(covered_by_organization).
+      returned: success
+      type: bool
+    granted_account_ids:
+      description: The accounts the account statements grant after the run, sorted, as RV(granted_account_ids).
+      returned: success
+      type: list
+      elements: str
+      sample: ["111122223333", "444455556666"]
+    diff:
+      description: The key policy before and after, with C(before) and C(after).
+      returned: in diff mode, success
+      type: dict
+    failed:
+      description: V(true) for a key that failed.
+      returned: when the key failed
+      type: bool
+      sample: true
+    error_kind:
+      description:
+        - For a key that failed, V(refused) when the module refused it (unknown key or alias, AWS managed key, the same key
+          listed twice, a policy over the size limit), V(aws_error) when an AWS call failed (access denied, throttling past the retries).
+      returned: when the key failed
+      type: str
+      sample: refused
+    msg:
+      description: Why the key failed.
+      returned: when the key failed
+      type: str
+      sample: "keys[1].key_id: no KMS key or alias 'alias/golden-images' in region eu-west-1"
 """
+
+import re
 
 try:
     import botocore  # noqa: F401  pylint: disable=unused-import
@@ -230,10 +362,21 @@ from ansible_collections.orgshare.aws.plugins.module_utils._principals import Pr
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_organization_id
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_organization_arn
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import validate_account_id
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import Outcome
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import TargetError
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import parse_targets
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import run_targets
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import summarise
 
 
 class GrantError(ValueError):
     pass
+
+
+KEYS_OPTION = "keys"
+TARGET_KEYS = ("key_id", "region")
+# A region name: two letters, one or more parts, a number (us-east-1, us-gov-west-1, ap-southeast-5).
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
 
 
 def organization_id(value):
@@ -269,77 +412,204 @@ def validate_actions(actions):
     return actions
 
 
-def run(module):
-    params = module.params
-    region = module.region
-    problem = _kms.key_id_problem(params["key_id"], region)
-    if problem:
-        raise GrantError("key_id: {0!r} {1}".format(params["key_id"], problem))
-    org_id = organization_id(params["organization"]) if params["organization"] is not None else None
-    account_ids = None
-    if params["account_ids"] is not None:
-        account_ids = sorted(set(validate_account_id(a, option="account_ids") for a in params["account_ids"]))
-    actions = validate_actions(params["actions"])
-    # One boto3 session for every client (module.client() makes a new session per client)
-    clients = client_factory(module)
-    paths = ou_paths(clients, org_id, params["organizational_units"]) if org_id else []
+class Grant:
+    """The principals and options of a call, validated once and applied to every key."""
 
-    client = clients.client("kms")
-    key = _kms.describe_key(client, params["key_id"])
+    def __init__(self, params):
+        self.org_id = organization_id(params["organization"]) if params["organization"] is not None else None
+        self.account_ids = None
+        if params["account_ids"] is not None:
+            self.account_ids = sorted(set(validate_account_id(a, option="account_ids") for a in params["account_ids"]))
+        self.state = params["state"]
+        self.options = dict(state=params["state"], purge=params["purge"], actions=validate_actions(params["actions"]),
+                            allow_grants=params["allow_grants"])
+        self.ou_values = params["organizational_units"]
+        self.paths = []
+
+    def resolve(self, clients):
+        """Turn OU ARNs and ids into paths (AWS Organizations, where needed): once per call."""
+        self.paths = ou_paths(clients, self.org_id, self.ou_values) if self.org_id else []
+
+    def planner(self, partition):
+        def plan(policy):
+            changed, covered = False, False
+            if self.org_id:
+                changed, policy, _org_statements, covered = _key_policy.plan(policy, self.org_id, self.paths, **self.options)
+            if self.account_ids is not None:
+                accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(
+                    policy, self.account_ids, partition=partition, **self.options
+                )
+                changed = changed or accounts_changed
+            sids = set()
+            if self.org_id:
+                sids.update((_key_policy.use_sid(self.org_id), _key_policy.grants_sid(self.org_id)))
+            if self.account_ids is not None:
+                sids.update(_key_policy.ACCOUNT_SIDS)
+            ours = [s for s in _key_policy.statements_of(policy) if isinstance(s, dict) and s.get("Sid") in sids]
+            return changed, policy, ours, covered
+
+        return plan
+
+
+def describe(client, key_id, region, label="key_id"):
+    """The key's metadata; GrantError for an unknown key or alias and for an AWS managed key."""
+    key = _kms.describe_key(client, key_id)
     if key is None:
-        raise GrantError("key_id: no KMS key or alias {0!r} in region {1}".format(params["key_id"], region))
+        raise GrantError("{0}: no KMS key or alias {1!r} in region {2}".format(label, key_id, region))
     if key.get("KeyManager") == "AWS":
         raise GrantError(
-            "key_id: {0!r} is an AWS managed key ({1}); its policy cannot be changed, and AMIs encrypted with it cannot be shared. "
-            "Copy the AMI under a customer managed key (orgshare.aws.ami_copy) and grant that key instead".format(params["key_id"], key["Arn"])
+            "{0}: {1!r} is an AWS managed key ({2}); its policy cannot be changed, and AMIs encrypted with it cannot be shared. "
+            "Copy the AMI under a customer managed key (orgshare.aws.ami_copy) and grant that key instead".format(label, key_id, key["Arn"])
         )
+    return key
+
+
+def converge(client, key, region, grant, check_mode, diff, warnings):
+    """What run() does for one described key: its result dict; warnings are appended to ``warnings``."""
     state = key.get("KeyState")
     if state in ("Disabled", "PendingDeletion", "PendingReplicaDeletion"):
-        module.warn("Key {0} is in state {1}: the grant is written, but nobody can use the key until it is enabled".format(key["Arn"], state))
-
+        warnings.append("Key {0} is in state {1}: the grant is written, but nobody can use the key until it is enabled".format(key["Arn"], state))
     partition = key["Arn"].split(":")[1]
-    options = dict(state=params["state"], purge=params["purge"], actions=actions, allow_grants=params["allow_grants"])
-
-    def planner(policy):
-        changed, covered = False, False
-        if org_id:
-            changed, policy, _org_statements, covered = _key_policy.plan(policy, org_id, paths, **options)
-        if account_ids is not None:
-            accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(
-                policy, account_ids, partition=partition, **options
-            )
-            changed = changed or accounts_changed
-        sids = set()
-        if org_id:
-            sids.update((_key_policy.use_sid(org_id), _key_policy.grants_sid(org_id)))
-        if account_ids is not None:
-            sids.update(_key_policy.ACCOUNT_SIDS)
-        ours = [s for s in _key_policy.statements_of(policy) if isinstance(s, dict) and s.get("Sid") in sids]
-        return changed, policy, ours, covered
-
-    changed, before, after, ours, covered = _kms.converge_key_policy(client, key["Arn"], planner, check_mode=module.check_mode)
-    if params["state"] == "absent" and paths and covered:
-        module.warn(
+    changed, before, after, ours, covered = _kms.converge_key_policy(client, key["Arn"], grant.planner(partition), check_mode=check_mode)
+    if grant.state == "absent" and grant.paths and covered:
+        warnings.append(
             "The grant to organization {0} covers the whole organization, so no OU can be taken out of it; "
-            "use state=present with purge=true to narrow it, or state=absent without organizational_units to remove it".format(org_id)
+            "use state=present with purge=true to narrow it, or state=absent without organizational_units to remove it".format(grant.org_id)
         )
     result = dict(
         changed=changed,
         key_id=key["KeyId"],
         key_arn=key["Arn"],
+        kms_key_arn=key["Arn"],
+        region=region,
         policy=after,
         statements=ours,
         covered_by_organization=covered,
         granted_account_ids=_key_policy.granted_account_ids(after),
     )
-    if module._diff:
+    if diff:
         result["diff"] = dict(before=before, after=after)
     return result
 
 
+def run(module):
+    """One key (key_id): the module's result; raises on any failure."""
+    params = module.params
+    region = module.region
+    problem = _kms.key_id_problem(params["key_id"], region)
+    if problem:
+        raise GrantError("key_id: {0!r} {1}".format(params["key_id"], problem))
+    grant = Grant(params)
+    # One boto3 session for every client (module.client() makes a new session per client)
+    clients = client_factory(module)
+    grant.resolve(clients)
+    client = clients.client("kms")
+    region = client.meta.region_name
+    key = describe(client, params["key_id"], region)
+    warnings = []
+    try:
+        return converge(client, key, region, grant, module.check_mode, module._diff, warnings)
+    finally:
+        for warning in warnings:
+            module.warn(warning)
+
+
+# ---- keys: many keys per call ---------------------------------------------------------------------
+
+
+def _validate_key_id(value, option):
+    problem = _kms.key_id_problem(value)
+    if problem:
+        raise TargetError("{0}: {1!r} {2}".format(option, value, problem))
+
+
+def _validate_region(value, option):
+    if not isinstance(value, str) or not REGION_RE.match(value):
+        raise TargetError("{0}: {1!r} is not a region name; expected a name like 'eu-west-1'".format(option, value))
+
+
+def parse_keys(items, default_region):
+    """The validated elements of ``keys`` (key_id, region, index), before any AWS call."""
+    targets = parse_targets(items, KEYS_OPTION, "key_id", TARGET_KEYS, default_region, _validate_key_id, _validate_region)
+    for index, target in enumerate(targets):
+        label = "{0}[{1}]".format(KEYS_OPTION, index)
+        source = "{0}.region".format(label) if items[index].get("region") else "{0}.region (the module's region)".format(label)
+        problem = _kms.key_id_problem(target["key_id"], target["region"], region_source=source)
+        if problem:
+            raise TargetError("{0}.key_id: {1!r} {2}".format(label, target["key_id"], problem))
+        target["index"] = index
+        target["label"] = label
+        target["warnings"] = []
+    return targets
+
+
+def same_key_errors(described):
+    """{target index: error} for the targets whose key another target names too (alias and ARN of one key).
+
+    They are refused, all of them, rather than run one after the other: two elements for one key
+    ask for one policy twice, and which of their results stands would depend on the order."""
+    by_arn = {}
+    for outcome in described:
+        if outcome.error is None:
+            by_arn.setdefault(outcome.result["Arn"], []).append(outcome.target)
+    errors = {}
+    for arn, targets in by_arn.items():
+        if len(targets) < 2:
+            continue
+        names = ", ".join("{0} ({1!r})".format(t["label"], t["key_id"]) for t in targets)
+        for target in targets:
+            errors[target["index"]] = GrantError(
+                "{0}.key_id: {1} are the same key {2}; list each key once (none of them was changed)".format(target["label"], names, arn)
+            )
+    return errors
+
+
+def failed_entry(target, message):
+    return dict(key_id=target["key_id"], region=target["region"], failed=True, msg=message)
+
+
+def run_keys(module):
+    """Every key of ``keys``, concurrently: (entries, changed, failure message or None)."""
+    targets = parse_keys(module.params[KEYS_OPTION], module.region)
+    grant = Grant(module.params)
+    clients = client_factory(module)
+    grant.resolve(clients)
+    # Every client in this thread, from the one session (boto3 sessions are not thread-safe; their clients are)
+    kms = clients.clients("kms", sorted(set(t["region"] for t in targets)))
+
+    described = run_targets(lambda t: describe(kms[t["region"]], t["key_id"], t["region"], label=t["label"] + ".key_id"), targets)
+    refused = same_key_errors(described)
+    keys = dict((o.target["index"], o.result) for o in described if o.error is None and o.target["index"] not in refused)
+
+    def apply(target):
+        return converge(kms[target["region"]], keys[target["index"]], target["region"], grant, module.check_mode, module._diff,
+                        target["warnings"])
+
+    applied = dict((o.target["index"], o) for o in run_targets(apply, [t for t in targets if t["index"] in keys]))
+    outcomes = []
+    for outcome in described:
+        index = outcome.target["index"]
+        if index in refused:
+            outcome = Outcome(outcome.target, None, refused[index])
+        outcomes.append(applied.get(index, outcome))
+    for target in targets:
+        for warning in target["warnings"]:
+            module.warn("{0} ({1} in {2}): {3}".format(target["label"], target["key_id"], target["region"], warning))
+    return summarise(outcomes, "key_id", failed_entry)
+
+
 def main():
     argument_spec = dict(
-        key_id=dict(type="str", required=True),
+        key_id=dict(type="str"),
+        keys=dict(
+            type="list",
+            elements="dict",
+            no_log=False,
+            options=dict(
+                key_id=dict(type="str", required=True),
+                region=dict(type="str"),
+            ),
+        ),
         organization=dict(type="str"),
         organizational_units=dict(type="list", elements="str"),
         account_ids=dict(type="list", elements="str"),
@@ -350,17 +620,30 @@ def main():
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
-        required_one_of=[["organization", "account_ids"]],
+        mutually_exclusive=[["key_id", "keys"]],
+        required_one_of=[["key_id", "keys"], ["organization", "account_ids"]],
         required_by={"organizational_units": "organization"},
         supports_check_mode=True,
     )
+    errors = (PrincipalError, GrantError, TargetError, _key_policy.KeyPolicyError)
+    if module.params[KEYS_OPTION] is None:
+        try:
+            result = run(module)
+        except errors as e:
+            module.fail_json(msg=str(e))
+        except AnsibleAWSError as e:
+            module.fail_json_aws_error(e)
+        module.exit_json(**result)
+
     try:
-        result = run(module)
-    except (PrincipalError, GrantError, _key_policy.KeyPolicyError) as e:
+        entries, changed, msg = run_keys(module)
+    except errors as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    module.exit_json(**result)
+    if msg:
+        module.fail_json(msg=msg, changed=changed, keys=entries)
+    module.exit_json(changed=changed, keys=entries)
 
 
 if __name__ == "__main__":
