@@ -9,8 +9,9 @@
 
 Pure part (no boto3): option validation (``parse_destinations``, ``validate_*``), the CopyImage
 request of a region with its deterministic client token (``copy_request``), which existing copy to
-report (``pick_copy``), the AWS-managed-key guard (``managed_key_regions``) and the per-region
-result (``image_result``).
+report (``pick_copy``), the AWS-managed-key guard (``managed_key_regions``), the check of a named
+destination key from its DescribeKey answer (``key_problem``), the summary of the source
+(``source_result``) and the per-region result (``image_result``).
 
 API part: one small function per AWS call (DescribeImages with the copy filters, CopyImage),
 each retrying throttling with amazon.aws's jittered backoff and raising ``OrgShareEC2Error``;
@@ -34,6 +35,10 @@ from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import describe_
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import get_image
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_snapshot_ids
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import is_image_id
+from ansible_collections.orgshare.aws.plugins.module_utils._kms import OrgShareKMSError
+from ansible_collections.orgshare.aws.plugins.module_utils._kms import describe_key
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_key as describe_key_if_readable
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_snapshots_by_id
 
 # A region name: two letters, one or more parts, a number (us-east-1, us-gov-west-1, ap-southeast-5).
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
@@ -217,6 +222,63 @@ def check_encryption(dests, source, encrypted, allow_aws_managed_key):
         )
 
 
+def key_problem(option, kms_key_id, region, metadata, allow_aws_managed_key=False):
+    """Why the destination key ``kms_key_id`` (of the option ``option``, in ``region``) cannot encrypt a copy,
+    from its DescribeKey ``metadata`` (None: no such key or alias there); None when it can."""
+    if metadata is None:
+        return "%s: no KMS key or alias %r in region %s: give a customer managed key of that region" % (option, kms_key_id, region)
+    named = "%r (%s)" % (kms_key_id, metadata["Arn"]) if metadata.get("Arn") and metadata["Arn"] != kms_key_id else repr(kms_key_id)
+    manager = metadata.get("KeyManager")
+    if manager != "CUSTOMER" and not (manager == "AWS" and allow_aws_managed_key):
+        return (
+            "%s: the key %s in region %s is an AWS managed key (KeyManager %s), and AMIs encrypted with it cannot be "
+            "shared with other accounts: give a customer managed key of that region, or set allow_aws_managed_key: true"
+            % (option, named, region, manager)
+        )
+    if metadata.get("KeyState") != "Enabled":
+        return "%s: the key %s in region %s is %s: give an enabled customer managed key of that region (KeyState Enabled)" % (
+            option, named, region, metadata.get("KeyState"))
+    spec = metadata.get("KeySpec") or metadata.get("CustomerMasterKeySpec")
+    if (spec and spec != "SYMMETRIC_DEFAULT") or metadata.get("KeyUsage", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
+        return (
+            "%s: the key %s in region %s is a %s key for %s: EBS encrypts with symmetric keys only: give a customer managed "
+            "key of that region with KeySpec SYMMETRIC_DEFAULT and KeyUsage ENCRYPT_DECRYPT"
+            % (option, named, region, spec, metadata.get("KeyUsage"))
+        )
+    return None
+
+
+def key_problems_message(problems):
+    return "%d destination key(s) cannot be used, so nothing was copied: %s" % (len(problems), "; ".join(problems))
+
+
+def source_result(image, region, snapshots, key_metadata):
+    """The ``source`` result: the image, whether it is encrypted, and the ARNs of its snapshots' keys, split into
+    customer managed and AWS managed (``key_metadata``: key id from the snapshot -> DescribeKey's KeyMetadata, or
+    None when it could not be described: counted as customer managed, since AWS managed keys of the caller's own
+    account can always be described and those of other accounts cannot be shared)."""
+    customer, managed = set(), set()
+    encrypted = source_is_encrypted(image)
+    for snapshot in snapshots:
+        if snapshot.get("Encrypted"):
+            encrypted = True
+        key_id = snapshot.get("KmsKeyId")
+        if not key_id:
+            continue
+        metadata = key_metadata.get(key_id) or {}
+        arn = metadata.get("Arn") or key_id
+        (managed if metadata.get("KeyManager") == "AWS" else customer).add(arn)
+    return {
+        "image_id": image["ImageId"],
+        "region": region,
+        "name": image.get("Name"),
+        "owner_id": image.get("OwnerId"),
+        "encrypted": bool(encrypted),
+        "kms_key_arns": sorted(customer),
+        "aws_managed_kms_key_arns": sorted(managed),
+    }
+
+
 def client_token(dest_region, request, failed_image_ids=()):
     """A deterministic ClientToken (64 hex characters, CopyImage's maximum) for one region's request.
 
@@ -276,6 +338,7 @@ def image_result(region, image_id=None, state=None, created=False, kms_key_id=No
         "state": state,
         "created": created,
         "kms_key_id": kms_key_id,
+        "kms_key_arn": kms_key_id,
         "state_reason": state_reason,
         "failed_image_ids": sorted(failed_image_ids),
     }
@@ -395,23 +458,36 @@ def copy_kms_key_id(client, image):
     return None
 
 
+def requested_key(plan):
+    """The key a region's copy is made with, as known before the copy: its ARN from DescribeKey, else as given."""
+    return plan.get("key_arn") or plan["dest"].kms_key_id
+
+
 class AmiCopier:
     """Copies one source AMI to many regions.
 
     ``clients`` maps each destination region (and the source region) to an EC2 client, made beforehand
     in the calling thread (``_clients.clients_for``: one boto3 session for all regions); each region's
-    calls run in a thread of their own. The API functions carry their own retry decorator, so plain
-    clients (no ``retry_decorator``) are expected.
+    calls run in a thread of their own. ``kms_clients`` maps to a KMS client the source region and each
+    region with a ``kms_key_id`` (see ``kms_regions``). The API functions carry their own retry
+    decorator, so plain clients (no ``retry_decorator``) are expected.
     ``params`` are the module's options. ``sleep`` and ``clock`` are there for the waits."""
 
-    def __init__(self, clients, params, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, clients, params, kms_clients=None, sleep=time.sleep, clock=time.monotonic):
         self.clients = clients
+        self.kms_clients = kms_clients or {}
         self.params = params
         self.sleep = sleep
         self.clock = clock
         self.warnings = []
         self.source = None
+        self.source_info = None
         self.dests = validate_options(params)
+
+    @staticmethod
+    def kms_regions(params):
+        """The regions the copier needs a KMS client for: the source's and each destination's with a key."""
+        return sorted({params["source_region"]} | {d.region for d in validate_options(params) if d.kms_key_id})
 
     def _map(self, func, items):
         """Run ``func`` on each item in parallel threads; results in the items' order; the first error is raised
@@ -425,6 +501,12 @@ class AmiCopier:
         if errors:
             raise errors[0]
         return [f.result() for f in futures]
+
+    def _kms(self, region):
+        client = self.kms_clients.get(region)
+        if client is None:
+            raise ValueError("AmiCopier: no KMS client for region %s (see AmiCopier.kms_regions)" % region)
+        return client
 
     # ---- read and plan ----------------------------------------------------------------
     def load_source(self):
@@ -446,10 +528,24 @@ class AmiCopier:
         self.source = image
         return image
 
+    def read_source(self):
+        """The ``source`` result: one DescribeSnapshots (the visible snapshots of the source) and one
+        DescribeKey per distinct key, in the source region."""
+        region = self.params["source_region"]
+        source = self.source or self.load_source()
+        snapshot_ids = image_snapshot_ids(source)
+        snapshots = describe_snapshots_by_id(self.clients[region], snapshot_ids) if snapshot_ids else []
+        key_ids = sorted({s["KmsKeyId"] for s in snapshots if s.get("KmsKeyId")})
+        metadata = dict((key_id, describe_key_if_readable(self._kms(region), key_id)) for key_id in key_ids)
+        self.source_info = source_result(source, region, snapshots, metadata)
+        return self.source_info
+
     def plan(self):
         """Read every region and decide; returns a list of per-region plans (dicts), in the regions' order.
 
-        Raises AmiCopyError (before any write) for the AWS-managed-key guard and for name collisions."""
+        Also reads the source's snapshots and keys (``self.source_info``), in a thread of its own.
+        Raises AmiCopyError (before any write) for the AWS-managed-key guard, for destination keys that
+        cannot be used and for name collisions."""
         source = self.source or self.load_source()
         check_encryption(self.dests, source, self.params.get("encrypted"), self.params.get("allow_aws_managed_key"))
         default_name = source.get("Name")
@@ -460,27 +556,56 @@ class AmiCopier:
                 raise AmiCopyError("name: the source %s has no name; give name (or regions[].name)" % source["ImageId"])
             dests.append(d._replace(name=name))
         self.dests = dests
-        plans = self._map(self._plan_region, dests)
+        tasks = [(self._plan_region, (index, d)) for index, d in enumerate(dests)] + [(self.read_source, ())]
+        outcomes = self._map(lambda task: task[0](*task[1]), tasks)
+        plans = outcomes[:-1]
+        problems = [p["key_problem"] for p in plans if p.get("key_problem")]
         clashes = [p["name_clash"] for p in plans if p.get("name_clash")]
+        messages = []
+        if problems:
+            messages.append(key_problems_message(problems))
         if clashes:
-            raise AmiCopyError(
+            messages.append(
                 "an AMI name is already taken by an image that is not a copy of %s: %s. AMI names are unique per "
                 "account and region: set name (or regions[].name) to another name for these regions"
                 % (source["ImageId"], "; ".join(clashes))
             )
+        if messages:
+            raise AmiCopyError(". ".join(messages))
         return plans
 
-    def _plan_region(self, dest):
+    def _check_key(self, index, dest):
+        """(the key's ARN, None) when the destination key is usable, else (None or the ARN, the problem)."""
+        option = "regions[%d].kms_key_id" % index
+        try:
+            metadata = describe_key(self._kms(dest.region), dest.kms_key_id)
+        except OrgShareKMSError as e:
+            if aws_error_code(e) != "AccessDeniedException":
+                raise  # throttled past retries, no connection: a failed read, not a bad option
+            return None, (
+                "%s: the caller may not describe the key %r in region %s (AccessDeniedException): ami_copy needs "
+                "kms:DescribeKey on it, give a customer managed key of that region that the caller may use"
+                % (option, dest.kms_key_id, dest.region)
+            )
+        problem = key_problem(option, dest.kms_key_id, dest.region, metadata, self.params.get("allow_aws_managed_key"))
+        return (metadata or {}).get("Arn"), problem
+
+    def _plan_region(self, index, dest):
         client = self.clients[dest.region]
         src_id, src_region = self.source["ImageId"], self.params["source_region"]
         copy, failed, others = pick_copy(find_copies(client, src_id, src_region))
-        plan = {"dest": dest, "copy": copy, "failed_image_ids": failed, "name_clash": None, "deregister": [], "request": None}
+        plan = {
+            "dest": dest, "copy": copy, "failed_image_ids": failed, "name_clash": None, "deregister": [], "request": None,
+            "key_arn": None, "key_problem": None,
+        }
         if others:
             self.warnings.append(
                 "%s: more than one copy of %s exists (%s); reporting %s" % (dest.region, src_id, ", ".join([copy["ImageId"]] + others), copy["ImageId"])
             )
         if copy is not None:
-            return plan
+            return plan  # converged: the key is not described (a converged run pays nothing for it)
+        if dest.kms_key_id:
+            plan["key_arn"], plan["key_problem"] = self._check_key(index, dest)
         for holder in find_images_named(client, dest.name):
             if holder["ImageId"] in failed:
                 # A failed copy of the source keeps its name: it has to go for the re-copy to take the name.
@@ -511,7 +636,7 @@ class AmiCopier:
                 results.append(self._existing_result(plan))
             else:
                 results.append(image_result(
-                    plan["dest"].region, None, STATE_WOULD_COPY, True, plan["dest"].kms_key_id, None, plan["failed_image_ids"]
+                    plan["dest"].region, None, STATE_WOULD_COPY, True, requested_key(plan), None, plan["failed_image_ids"]
                 ))
         self._map(self._fill_kms_key, [r for r in results if r["image_id"]])
         return results
@@ -546,10 +671,10 @@ class AmiCopier:
                     "so another tool or a hand-made request used it: make any of these differ, or copy by hand"
                     % (request["ClientToken"], dest.region)
                 )
-                return image_result(dest.region, None, STATE_ERROR, False, dest.kms_key_id, {"code": code, "message": reason}, plan["failed_image_ids"])
+                return image_result(dest.region, None, STATE_ERROR, False, requested_key(plan), {"code": code, "message": reason}, plan["failed_image_ids"])
             message = str(e)
-            return image_result(dest.region, None, STATE_ERROR, False, dest.kms_key_id, {"code": code, "message": message}, plan["failed_image_ids"])
-        return image_result(dest.region, image_id, "pending", True, dest.kms_key_id, None, plan["failed_image_ids"])
+            return image_result(dest.region, None, STATE_ERROR, False, requested_key(plan), {"code": code, "message": message}, plan["failed_image_ids"])
+        return image_result(dest.region, image_id, "pending", True, requested_key(plan), None, plan["failed_image_ids"])
 
     def _on_duplicate_name(self, plan, error):
         """The name was taken between the plan and the copy: by a concurrent copy of the same source
@@ -562,7 +687,7 @@ class AmiCopier:
         holders = [i["ImageId"] for i in find_images_named(client, dest.name)] or ["another image"]
         message = "the name %r is already used by %s in %s; set name (or regions[].name) to another name" % (dest.name, holders[0], dest.region)
         return image_result(
-            dest.region, None, STATE_ERROR, False, dest.kms_key_id, {"code": aws_error_code(error), "message": message},
+            dest.region, None, STATE_ERROR, False, requested_key(plan), {"code": aws_error_code(error), "message": message},
             plan["failed_image_ids"],
         )
 
@@ -600,5 +725,5 @@ class AmiCopier:
             return result
         key = copy_kms_key_id(self.clients[result["region"]], image)
         if key:
-            result["kms_key_id"] = key
+            result["kms_key_id"] = result["kms_key_arn"] = key
         return result

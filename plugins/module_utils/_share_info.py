@@ -126,8 +126,10 @@ def key_entry(key_id, metadata, policy):
     ``metadata`` is DescribeKey's KeyMetadata (None when not readable); ``policy`` the parsed key
     policy (None when not readable)."""
     metadata = metadata or {}
+    arn = metadata.get("Arn") or key_id
     entry = {
-        "key_arn": metadata.get("Arn") or key_id,
+        "key_arn": arn,
+        "kms_key_arn": arn,  # the collection's one name for a key ARN; key_arn is kept
         "key_manager": metadata.get("KeyManager"),
         "readable": policy is not None,
         "granted_organizations": [],

@@ -24,11 +24,21 @@ description:
   - All regions' copies are started (in parallel) before the module waits for any; then it waits for all of them
     together, polling DescribeImages with a growing pause until none is pending or O(wait_timeout) runs out.
     It does not use the boto3 waiter, which gives up after 10 minutes.
-  - A copy that ends C(failed) (for example a bad C(kms_key_id) of O(regions), which AWS only checks after accepting the
-    request) is reported with its region and state reason; the other regions still finish; then the module fails
-    with the per-region results in RV(images). A re-run resumes, keeping what is already copied.
+  - Before any copy is started in any region, every C(kms_key_id) of O(regions) whose region has no copy yet is
+    described (DescribeKey, in that region, in parallel). It must exist there, be customer managed (C(KeyManager)
+    C(CUSTOMER); an AWS managed key only with O(allow_aws_managed_key=true)), enabled (C(KeyState) C(Enabled)) and
+    symmetric. Otherwise the module fails, in check mode too, with one message that names each bad
+    C(regions[N].kms_key_id), its value, its region and what is expected, and nothing is written. The key of a
+    region that already has a copy is not described.
+  - The source and the KMS keys of its snapshots are reported in RV(source) (one DescribeSnapshots and one
+    DescribeKey per distinct key, in O(source_region)).
+  - A copy that ends C(failed) (for example because its key was disabled after the check, which AWS only notices after
+    accepting the request) is reported with its region and state reason; the other regions still finish; then the
+    module fails with the per-region results in RV(images). A re-run resumes, keeping what is already copied.
+    A read that fails (throttled past the retries, no connection, no permission) fails the module before any write.
   - "IAM permissions: the module calls exactly ec2:CopyImage, ec2:DeregisterImage, ec2:DescribeImages,
-    ec2:DescribeSnapshots (ec2:DeregisterImage only for a failed copy that holds the name). With O(tags)
+    ec2:DescribeSnapshots and kms:DescribeKey (ec2:DeregisterImage only for a failed copy that holds the name;
+    kms:DescribeKey on the keys of the source's snapshots and on each C(kms_key_id) of a region to be copied). With O(tags)
     or O(copy_tags), the caller also needs ec2:CreateTags on the new images and snapshots (AWS authorizes tagging on
     creation against it; the module makes no CreateTags call). Encrypted copies need kms:CreateGrant, kms:Decrypt,
     kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText and kms:ReEncrypt* on the source and destination keys
@@ -52,6 +62,8 @@ options:
         C(region) (required), C(kms_key_id) and C(name).
       - C(kms_key_id) is the customer managed KMS key of that region to encrypt the copy with
         (a key id, C(alias/NAME), or a key or alias ARN of that region). Giving it makes the copy encrypted.
+        It must be an enabled, symmetric, customer managed key of that region; this is checked with DescribeKey
+        before any copy is started.
       - C(name) overrides O(name) for that region.
       - A region may be listed once. The source region itself may be listed (a copy in the same region);
         that copy then needs a name other than the source's.
@@ -101,7 +113,8 @@ options:
       - An encrypted copy to a region without a customer managed C(kms_key_id) of O(regions) would be encrypted with
         that region's AWS managed key C(aws/ebs), and an AMI encrypted with it cannot be shared with other accounts.
         By default the module fails before copying anything, naming those regions. V(true) allows such copies.
-      - An explicit C(alias/aws/...) key counts as the AWS managed key.
+      - An explicit C(alias/aws/...) key counts as the AWS managed key, and so does a C(kms_key_id) that DescribeKey
+        reports with C(KeyManager) C(AWS).
     type: bool
     default: false
 notes:
@@ -179,8 +192,15 @@ images:
       sample: true
     kms_key_id:
       description:
+        - The same as RV(images[].kms_key_arn), kept for compatibility.
+      type: str
+      sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    kms_key_arn:
+      description:
         - The ARN of the KMS key of the copy's (root) snapshot, from DescribeSnapshots.
-        - While that is not known yet, the requested C(kms_key_id) of O(regions) as given; C(null) for an unencrypted copy.
+        - While that is not known yet (in check mode for a copy to be made, or when the request was refused),
+          the ARN of the requested C(kms_key_id) of O(regions) from DescribeKey.
+        - C(null) for an unencrypted copy, and in check mode for a copy to be made without a C(kms_key_id).
       type: str
       sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
     state_reason:
@@ -189,6 +209,45 @@ images:
       sample: {"code": "Client.InvalidKMSKey.InvalidState", "message": "The KMS key provided is in an incorrect state"}
     failed_image_ids:
       description: The ids of earlier failed copies of the source in this region (left in place, not counted as copies).
+      type: list
+      elements: str
+      sample: []
+source:
+  description:
+    - The source AMI and the KMS keys of its snapshots, read in O(source_region) (also in check mode).
+    - Snapshots the caller cannot see (those of a source another account shared) are left out of the key lists.
+  returned: when the source was read (always on success)
+  type: dict
+  contains:
+    image_id:
+      description: The id of the source AMI.
+      type: str
+      sample: ami-0123456789abcdef0
+    region:
+      description: The region of the source AMI (O(source_region)).
+      type: str
+      sample: us-east-1
+    name:
+      description: The name of the source AMI.
+      type: str
+      sample: golden-image-2024-06
+    owner_id:
+      description: The account that owns the source AMI.
+      type: str
+      sample: "111122223333"
+    encrypted:
+      description: Whether any EBS snapshot of the source is encrypted.
+      type: bool
+      sample: true
+    kms_key_arns:
+      description:
+        - The ARNs of the customer managed KMS keys of the source's encrypted snapshots, sorted.
+        - A key the caller may not describe (another account's) is counted here.
+      type: list
+      elements: str
+      sample: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+    aws_managed_kms_key_arns:
+      description: The ARNs of the AWS managed KMS keys (C(aws/ebs)) of the source's encrypted snapshots, sorted.
       type: list
       elements: str
       sample: []
@@ -201,7 +260,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import AmiC
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import AmiCopyError
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import failure_message
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import validate_options
-from ansible_collections.orgshare.aws.plugins.module_utils._clients import clients_for
+from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 
 
 def public(results):
@@ -231,19 +290,23 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
 
+    copier = None
     try:
         dests = validate_options(params)
         regions = sorted({d.region for d in dests} | {params["source_region"]})
-        # One boto3 session for the clients of every region (module.client() makes one per client).
-        clients = clients_for(module, "ec2", regions)
-        copier = AmiCopier(clients, params)
+        # One boto3 session for the clients of every region and service (module.client() makes one per client).
+        factory = client_factory(module)
+        clients = factory.clients("ec2", regions)
+        kms_clients = factory.clients("kms", AmiCopier.kms_regions(params))
+        copier = AmiCopier(clients, params, kms_clients=kms_clients)
         plans = copier.plan()
         if module.check_mode:
             results, timed_out = copier.predict(plans), False
         else:
             results, timed_out = copier.apply(plans)
     except AmiCopyError as e:
-        module.fail_json(msg=str(e), images=[])
+        source = {"source": copier.source_info} if copier is not None and copier.source_info else {}
+        module.fail_json(msg=str(e), images=[], **source)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 
@@ -254,8 +317,8 @@ def main():
     extra = {"diff": make_diff(plans, images)} if module._diff else {}
     msg = failure_message(images, timed_out, params["wait_timeout"])
     if msg:
-        module.fail_json(msg=msg, images=images, changed=changed, **extra)
-    module.exit_json(changed=changed, images=images, **extra)
+        module.fail_json(msg=msg, images=images, source=copier.source_info, changed=changed, **extra)
+    module.exit_json(changed=changed, images=images, source=copier.source_info, **extra)
 
 
 if __name__ == "__main__":

@@ -227,7 +227,12 @@ images:
       elements: dict
       contains:
         key_arn:
-          description: The key ARN.
+          description: The key ARN (the same as RV(images[].kms_keys[].kms_key_arn), kept for compatibility).
+          type: str
+          returned: always
+          sample: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        kms_key_arn:
+          description: The key ARN, under the name the collection uses for a key ARN in every module.
           type: str
           returned: always
           sample: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab

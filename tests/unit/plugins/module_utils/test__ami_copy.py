@@ -228,3 +228,57 @@ def test_source_is_encrypted():
     assert ac.source_is_encrypted(image(encrypted=True))
     assert not ac.source_is_encrypted(image(encrypted=False))
     assert not ac.source_is_encrypted({"BlockDeviceMappings": [{"DeviceName": "/dev/sdb", "VirtualName": "ephemeral0"}]})
+
+
+# ---- destination keys and the source -------------------------------------------------------------
+def key_meta(**kw):
+    out = {"Arn": KEY_EU, "KeyManager": "CUSTOMER", "KeyState": "Enabled", "KeySpec": "SYMMETRIC_DEFAULT", "KeyUsage": "ENCRYPT_DECRYPT"}
+    out.update(kw)
+    return out
+
+
+def test_key_problem_accepts_an_enabled_symmetric_customer_key():
+    assert ac.key_problem("regions[0].kms_key_id", "alias/ami", "eu-west-1", key_meta()) is None
+    assert ac.key_problem("regions[0].kms_key_id", "alias/aws/ebs", "eu-west-1", key_meta(KeyManager="AWS"), True) is None
+
+
+@pytest.mark.parametrize("metadata, message", [
+    (None, "regions[2].kms_key_id: no KMS key or alias 'alias/ami' in region eu-west-1: give a customer managed key of that region"),
+    (key_meta(KeyManager="AWS"),
+     "regions[2].kms_key_id: the key 'alias/ami' (%s) in region eu-west-1 is an AWS managed key (KeyManager AWS), and AMIs "
+     "encrypted with it cannot be shared with other accounts: give a customer managed key of that region, or set "
+     "allow_aws_managed_key: true" % KEY_EU),
+    (key_meta(KeyState="Disabled"),
+     "regions[2].kms_key_id: the key 'alias/ami' (%s) in region eu-west-1 is Disabled: give an enabled customer managed key "
+     "of that region (KeyState Enabled)" % KEY_EU),
+    (key_meta(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY"),
+     "regions[2].kms_key_id: the key 'alias/ami' (%s) in region eu-west-1 is a RSA_2048 key for SIGN_VERIFY: EBS encrypts "
+     "with symmetric keys only: give a customer managed key of that region with KeySpec SYMMETRIC_DEFAULT and KeyUsage "
+     "ENCRYPT_DECRYPT" % KEY_EU),
+])
+def test_key_problem_names_option_value_region_and_what_is_expected(metadata, message):
+    assert ac.key_problem("regions[2].kms_key_id", "alias/ami", "eu-west-1", metadata) == message
+
+
+def test_source_result_splits_customer_and_aws_managed_keys():
+    ebs = "arn:aws:kms:us-east-1:111122223333:key/aaaaaaaa-12ab-34cd-56ef-1234567890ab"
+    foreign = "arn:aws:kms:us-east-1:444455556666:key/bbbbbbbb-12ab-34cd-56ef-1234567890ab"
+    snapshots = [
+        {"SnapshotId": "snap-1", "Encrypted": True, "KmsKeyId": KEY_US},
+        {"SnapshotId": "snap-2", "Encrypted": True, "KmsKeyId": ebs},
+        {"SnapshotId": "snap-3", "Encrypted": True, "KmsKeyId": foreign},
+        {"SnapshotId": "snap-4", "Encrypted": True, "KmsKeyId": KEY_US},
+        {"SnapshotId": "snap-5", "Encrypted": False},
+    ]
+    metadata = {KEY_US: {"Arn": KEY_US, "KeyManager": "CUSTOMER"}, ebs: {"Arn": ebs, "KeyManager": "AWS"}, foreign: None}
+    assert ac.source_result(image(OwnerId="111122223333"), "us-east-1", snapshots, metadata) == {
+        "image_id": SRC, "region": "us-east-1", "name": "golden", "owner_id": "111122223333", "encrypted": True,
+        "kms_key_arns": [KEY_US, foreign], "aws_managed_kms_key_arns": [ebs],
+    }
+    assert ac.source_result(image(), "us-east-1", [], {})["encrypted"] is False
+    assert ac.source_result(image(encrypted=True), "us-east-1", [], {})["encrypted"] is True
+
+
+def test_image_result_reports_the_key_under_both_names():
+    result = ac.image_result("eu-west-1", "ami-1", "available", True, KEY_EU)
+    assert result["kms_key_arn"] == result["kms_key_id"] == KEY_EU

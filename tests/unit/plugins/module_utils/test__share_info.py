@@ -113,7 +113,7 @@ def test_snapshot_rows_take_the_key_from_describe_snapshots_and_sort_by_device()
 
 def test_key_entry_unreadable_and_readable():
     assert si.key_entry(KEY, None, None) == {
-        "key_arn": KEY, "key_manager": None, "readable": False, "granted_organizations": [],
+        "key_arn": KEY, "kms_key_arn": KEY, "key_manager": None, "readable": False, "granted_organizations": [],
         "granted_organizational_units": [], "granted_accounts": [], "granted_everyone": False,
     }
     entry = customer_key(policy=org_policy())

@@ -57,11 +57,11 @@ def ec2_calls(aws, action):
     return [c for c in aws.emulator.calls if c["service"] == "ec2" and c["action"] == action]
 
 
-def documented_iam_actions():
+def documented_iam_actions(service):
     doc = yaml.safe_load(ami_copy_module.DOCUMENTATION)
     text = " ".join(d for d in doc["description"] if d.startswith("IAM permissions"))
     called = re.search(r"calls exactly (.*?) \(", text).group(1)
-    return set(re.findall(r"ec2:[A-Za-z]+", called))
+    return set(re.findall(r"%s:[A-Za-z]+" % service, called))
 
 
 def test_four_steps_copy_to_three_regions(aws, run_module):
@@ -148,7 +148,8 @@ def test_copy_made_by_hand_is_found_and_not_copied_again(aws, run_module):
 
     predicted = run_module("ami_copy", args, check_mode=True)
     assert by_region(predicted)["eu-west-1"] == dict(
-        region="eu-west-1", image_id=by_hand, state="available", created=False, kms_key_id=keys["eu-west-1"], state_reason=None, failed_image_ids=[]
+        region="eu-west-1", image_id=by_hand, state="available", created=False, kms_key_id=keys["eu-west-1"], kms_key_arn=keys["eu-west-1"],
+        state_reason=None, failed_image_ids=[]
     )
     assert by_region(predicted)["us-west-2"]["state"] == "would_copy"
 
@@ -171,7 +172,8 @@ def test_concurrent_runs_share_one_copy_through_the_client_token(aws):
         "wait_timeout": 60, "allow_aws_managed_key": False,
     }
     clients = {r: aws.client("ec2", r) for r in (SOURCE_REGION, "eu-west-1")}
-    runs = [_ami_copy.AmiCopier(clients, dict(params)) for dummy in range(2)]
+    kms_clients = {r: aws.client("kms", r) for r in (SOURCE_REGION, "eu-west-1")}
+    runs = [_ami_copy.AmiCopier(clients, dict(params), kms_clients=kms_clients) for dummy in range(2)]
     plans = [run.plan() for run in runs]  # both see no copy
     assert all(p[0]["copy"] is None for p in plans)
     aws.emulator.clear_calls()
@@ -214,20 +216,32 @@ def test_client_token_used_with_other_parameters_is_reported(aws, run_module):
     assert copies_in(aws, "eu-west-1", src) == []
 
 
-def test_failing_region_among_good_ones_then_fixed(aws, run_module, pending_seconds):
+def test_failing_region_among_good_ones_then_fixed(aws, run_module, pending_seconds, monkeypatch):
+    """A key that passes the check but is disabled before CopyImage (AWS notices only after accepting the
+    request): that region's copy fails, the others finish; once the key is enabled again, a re-run replaces it."""
     src = source_image(aws)
     keys = region_keys(aws)
     pending_seconds(1)
-    bad = [{"region": r, "kms_key_id": MISSING_KEY if r == "us-west-2" else keys[r]} for r in REGIONS]
+    fixed = [{"region": r, "kms_key_id": keys[r]} for r in REGIONS]
+    kms_usw2 = aws.emulator.internal_client("kms", "us-west-2")  # not in the call record
+    real_plan = _ami_copy.AmiCopier.plan
+
+    def plan_then_disable_the_key(self):
+        plans = real_plan(self)
+        kms_usw2.disable_key(KeyId=keys["us-west-2"])
+        return plans
+
+    monkeypatch.setattr(_ami_copy.AmiCopier, "plan", plan_then_disable_the_key)
     aws.emulator.clear_calls()
 
-    result = run_module("ami_copy", {"source_image_id": src, "source_region": SOURCE_REGION, "regions": bad})
+    result = run_module("ami_copy", {"source_image_id": src, "source_region": SOURCE_REGION, "regions": fixed})
+    monkeypatch.undo()
     assert result.failed
     assert result["changed"] is True
     images = by_region(result)
     failed_id = images["us-west-2"]["image_id"]
     assert images["us-west-2"]["state"] == "failed"
-    assert images["us-west-2"]["state_reason"]["code"] == "Client.InvalidKMSKey.NotFound"
+    assert images["us-west-2"]["state_reason"]["code"] == "Client.InvalidKMSKey.InvalidState"
     assert "us-west-2: %s failed" % failed_id in result.msg
     for r in ("eu-west-1", "ap-southeast-2"):
         assert images[r]["state"] == "available"
@@ -235,8 +249,8 @@ def test_failing_region_among_good_ones_then_fixed(aws, run_module, pending_seco
         assert "%s:" % r not in result.msg
     assert [c["State"] for c in copies_in(aws, "us-west-2", src)] == ["failed"]
 
-    # fixed key, re-run: the failed copy is replaced, the others are kept
-    fixed = [{"region": r, "kms_key_id": keys[r]} for r in REGIONS]
+    # the key enabled again, re-run: the failed copy is replaced, the others are kept
+    kms_usw2.enable_key(KeyId=keys["us-west-2"])
     predicted = run_module("ami_copy", {"source_image_id": src, "source_region": SOURCE_REGION, "regions": fixed}, check_mode=True)
     assert [(i["region"], i["created"], i["state"]) for i in predicted["images"]] == [
         ("eu-west-1", False, "available"), ("us-west-2", True, "would_copy"), ("ap-southeast-2", False, "available")
@@ -255,7 +269,9 @@ def test_failing_region_among_good_ones_then_fixed(aws, run_module, pending_seco
     assert again["changed"] is False and not again.failed
 
     # the IAM actions in DOCUMENTATION are exactly those called (this scenario calls each of them)
-    assert aws.emulator.actions(service="ec2") == documented_iam_actions()
+    assert aws.emulator.actions(service="ec2") == documented_iam_actions("ec2") == {
+        "ec2:CopyImage", "ec2:DeregisterImage", "ec2:DescribeImages", "ec2:DescribeSnapshots"}
+    assert aws.emulator.actions(service="kms") == documented_iam_actions("kms") == {"kms:DescribeKey"}
 
 
 def test_aws_managed_key_guard_writes_nothing(aws, run_module):

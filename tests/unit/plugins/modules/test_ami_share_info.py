@@ -183,14 +183,14 @@ def test_image_entry_shape(aws, run_module, scenario):
     assert [(s["device_name"], s["encrypted"], s["kms_key_id"]) for s in ok["snapshots"]] == [
         ("/dev/xvda", True, keys["org"]), ("/dev/xvdb", False, None)]
     assert ok["kms_keys"] == [{
-        "key_arn": keys["org"], "key_manager": "CUSTOMER", "readable": True, "granted_organizations": [org.id],
+        "key_arn": keys["org"], "kms_key_arn": keys["org"], "key_manager": "CUSTOMER", "readable": True, "granted_organizations": [org.id],
         "granted_organizational_units": [], "granted_accounts": ["123456789012"], "granted_everyone": False,
     }]
     foreign = images[ids["key_policy_unreadable"]]["kms_keys"][0]
-    assert foreign["key_arn"] == keys["foreign"] and foreign["readable"] is False and foreign["key_manager"] is None
+    assert foreign["key_arn"] == foreign["kms_key_arn"] == keys["foreign"] and foreign["readable"] is False and foreign["key_manager"] is None
     managed = images[ids["aws_managed_key"]]["kms_keys"][0]
     assert managed["key_manager"] == "AWS"
-    assert managed["key_arn"] == aws.client("kms").describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
+    assert managed["key_arn"] == managed["kms_key_arn"] == aws.client("kms").describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
 
 
 def test_check_mode_gives_the_same_answer(aws, run_module, scenario):
