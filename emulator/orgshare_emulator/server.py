@@ -84,6 +84,8 @@ class Knobs:
     # {"rate": 0.3, "actions": ["ModifyImageAttribute"] | None, "kind": "throttle" | "503", "seed": 1}
     fault_rate: float = 0.0
     fault_actions: list | None = None
+    # only calls to these regions fail (None: every region): a region that is down
+    fault_regions: list | None = None
     fault_kind: str = "throttle"
     # per action, a list of answers to give to the next calls: "throttle", "503" or None (pass)
     fault_schedule: dict = field(default_factory=dict)
@@ -118,7 +120,7 @@ class _Middleware:
         knobs = self.emu.knobs
         if knobs.latency_ms and service is not None:
             time.sleep(knobs.latency_ms / 1000.0)
-        fault = self.emu._fault_for(service, action)
+        fault = self.emu._fault_for(service, action, region)
         if fault:
             return self._fault(fault, service, call, start_response)
 
@@ -283,23 +285,26 @@ class Emulator:
         self.copy_pending_seconds = float(seconds)
         patches.CONFIG["copy_pending_seconds"] = float(seconds)
 
-    def inject_faults(self, rate=0.0, actions=None, kind="throttle", schedule=None, seed=1):
-        """Fail a share ``rate`` of the calls to ``actions`` (all when None) with ``kind``
+    def inject_faults(self, rate=0.0, actions=None, kind="throttle", schedule=None, seed=1, regions=None):
+        """Fail a share ``rate`` of the calls to ``actions`` (all when None) in ``regions`` (all when None) with ``kind``
         ("throttle": the service's throttling error; "503": an empty HTTP 503), and/or answer
         the next calls of each action in ``schedule`` ({action: ["throttle", None, "503", ...]})."""
         self.knobs.fault_rate = float(rate)
         self.knobs.fault_actions = list(actions) if actions else None
         self.knobs.fault_kind = kind
+        self.knobs.fault_regions = list(regions) if regions else None
         self.knobs.fault_schedule = {k: list(v) for k, v in (schedule or {}).items()}
         self.knobs.rng = random.Random(seed)
 
     def clear_faults(self):
         self.inject_faults()
 
-    def _fault_for(self, service, action):
+    def _fault_for(self, service, action, region=None):
         if service is None or action is None:
             return None
         k = self.knobs
+        if k.fault_regions is not None and region not in k.fault_regions:
+            return None
         with self._lock:
             queue = k.fault_schedule.get(action)
             if queue:

@@ -1,0 +1,312 @@
+"""The role orgshare.aws.ami_distribute as a user runs it: every input wrong in turn (each refused with a
+message naming the variable and the expected form, with zero writes in the emulator's call record),
+``-e name=value`` strings, the play's module_defaults, one region broken, and the module processes of a
+converged re-run.
+
+Expected values are written out literally; AWS state is read back with boto3."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from orgshare_emulator.fixtures import create_key, make_image
+
+SOURCE = "us-east-1"
+COPY_REGIONS = ["us-west-2", "eu-west-1"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULES = ("orgshare.aws.ami_copy", "orgshare.aws.ami_org_share", "orgshare.aws.kms_org_grant", "orgshare.aws.ami_share_info")
+
+
+@pytest.fixture
+def world(aws):
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    o = org.describe_organization()["Organization"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]
+    account = org.create_account(Email="a@example.com", AccountName="app")["CreateAccountStatus"]["AccountId"]
+    keys = {r: create_key(aws.client("kms", r), description="golden " + r) for r in [SOURCE] + COPY_REGIONS}
+    image_id = make_image(
+        aws.client("ec2", SOURCE), "golden-1",
+        volumes=[{"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": keys[SOURCE]}],
+    )
+    return {"org_id": o["Id"], "org_arn": o["Arn"], "ou_id": ou["Id"], "ou_arn": ou["Arn"], "account": account,
+            "keys": keys, "image_id": image_id, "ou_path": "%s/%s/%s/" % (o["Id"], root, ou["Id"])}
+
+
+def good_vars(aws, world, **over):
+    v = {
+        "ami_distribute_source_image_id": world["image_id"],
+        "ami_distribute_source_region": SOURCE,
+        "ami_distribute_regions": [{"region": r, "kms_key_id": world["keys"][r]} for r in COPY_REGIONS],
+        "ami_distribute_organizational_unit_arns": [world["ou_arn"]],
+        "ami_distribute_account_ids": [world["account"]],
+        "ami_distribute_aws_endpoint_url": aws.endpoint_url,
+        "ami_distribute_wait_timeout": 120,
+    }
+    v.update(over)
+    return v
+
+
+def play(tmp_path, module_defaults=None):
+    defaults = ""
+    if module_defaults:
+        defaults = "  module_defaults:\n    group/orgshare.aws.aws:\n" + "".join(
+            "      %s: %s\n" % (k, json.dumps(v)) for k, v in module_defaults.items())
+    text = (
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n" + defaults + "  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: orgshare.aws.ami_distribute\n"
+        "    - ansible.builtin.copy:\n        content: \"{{ ami_distribute_result | to_json }}\"\n"
+        "        dest: \"%s\"\n        mode: \"0600\"\n      check_mode: false\n" % (tmp_path / "result.json")
+    )
+    path = tmp_path / "play.yml"
+    path.write_text(text)
+    return str(path)
+
+
+def run(aws, tmp_path, playbook, extra_vars=None, args=(), env=None, check=False):
+    timeline = tmp_path / "timeline.jsonl"
+    if timeline.exists():
+        timeline.unlink()
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local", playbook]
+    if extra_vars is not None:
+        vf = tmp_path / "vars.json"
+        vf.write_text(json.dumps(extra_vars))
+        cmd += ["-e", "@" + str(vf)]
+    if check:
+        cmd.append("--check")
+    cmd += list(args)
+    full_env = aws.env()
+    full_env.update(
+        ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "bench", "callback_plugins"),
+        ANSIBLE_CALLBACKS_ENABLED="bench_timeline",
+        BENCH_TIMELINE_FILE=str(timeline),
+    )
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, cwd=str(tmp_path), timeout=900, check=False)
+    proc.module_runs = module_runs(timeline)
+    return proc
+
+
+def module_runs(timeline):
+    """How many module processes the run started (one per task, or per loop item, that ran a module)."""
+    if not timeline.exists():
+        return None
+    n, action = 0, None
+    for line in timeline.read_text().splitlines():
+        rec = json.loads(line)
+        if rec["event"] == "task_start":
+            action = rec["action"]
+        elif rec["event"] == "task_result" and rec["status"] != "skipped" and action in MODULES:
+            n += rec["items"]
+    return n
+
+
+def result_of(tmp_path):
+    return json.loads((tmp_path / "result.json").read_text())
+
+
+def launch_permissions(aws, region, image_id):
+    lp = aws.client("ec2", region).describe_image_attribute(ImageId=image_id, Attribute="launchPermission")
+    return sorted(e.get("OrganizationalUnitArn") or e.get("OrganizationArn") or e.get("UserId") or e.get("Group")
+                  for e in lp["LaunchPermissions"])
+
+
+def copies(aws, image_id, regions=COPY_REGIONS):
+    return dict((r, [i["ImageId"] for i in aws.client("ec2", r).describe_images(
+        Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [image_id]}])["Images"]]) for r in regions)
+
+
+def key_policy(aws, key_arn):
+    return aws.client("kms", key_arn.split(":")[3]).get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+
+
+# ---- every input wrong in turn, one ansible-playbook run ------------------------------------------------
+CASE_TASKS = """
+- name: Run the role with one input wrong
+  block:
+    - name: The role
+      ansible.builtin.include_role:
+        name: orgshare.aws.ami_distribute
+      vars:
+        ami_distribute_source_image_id: "{{ case.vars['ami_distribute_source_image_id'] if 'ami_distribute_source_image_id' in case.vars else good.ami_distribute_source_image_id }}"
+        ami_distribute_source_region: "{{ case.vars['ami_distribute_source_region'] if 'ami_distribute_source_region' in case.vars else good.ami_distribute_source_region }}"
+        ami_distribute_regions: "{{ case.vars['ami_distribute_regions'] if 'ami_distribute_regions' in case.vars else good.ami_distribute_regions }}"
+        ami_distribute_organization_arns: "{{ case.vars['ami_distribute_organization_arns'] if 'ami_distribute_organization_arns' in case.vars else [] }}"
+        ami_distribute_organizational_unit_arns: "{{ case.vars['ami_distribute_organizational_unit_arns'] if 'ami_distribute_organizational_unit_arns' in case.vars else good.ami_distribute_organizational_unit_arns }}"
+        ami_distribute_account_ids: "{{ case.vars['ami_distribute_account_ids'] if 'ami_distribute_account_ids' in case.vars else good.ami_distribute_account_ids }}"
+        ami_distribute_share_source: "{{ case.vars['ami_distribute_share_source'] if 'ami_distribute_share_source' in case.vars else true }}"
+        ami_distribute_state: "{{ case.vars['ami_distribute_state'] if 'ami_distribute_state' in case.vars else 'present' }}"
+        ami_distribute_wait_timeout: "{{ case.vars['ami_distribute_wait_timeout'] if 'ami_distribute_wait_timeout' in case.vars else 120 }}"
+        ami_distribute_aws_endpoint_url: "{{ good.ami_distribute_aws_endpoint_url }}"
+    - name: Record that it did not fail
+      ansible.builtin.set_fact:
+        messages: "{{ messages | combine({case.name: 'DID NOT FAIL'}) }}"
+  rescue:
+    - name: Record the failure
+      ansible.builtin.set_fact:
+        messages: "{{ messages | combine({case.name: ansible_failed_result.msg | default('') | string}) }}"
+"""
+
+MATRIX_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    messages: {}
+  tasks:
+    - name: Each case
+      ansible.builtin.include_tasks: case.yml
+      loop: "{{ cases }}"
+      loop_control:
+        loop_var: case
+        label: "{{ case.name }}"
+    - name: Write the messages
+      ansible.builtin.copy:
+        content: "{{ messages | to_json }}"
+        dest: "%s"
+        mode: "0600"
+"""
+
+
+def bad_cases(world):
+    w2, eu = world["keys"]["us-west-2"], world["keys"]["eu-west-1"]
+    return [
+        # (name, vars, words the message must contain)
+        ("image id malformed", {"ami_distribute_source_image_id": "ami-xyz"}, ["ami_distribute_source_image_id", "ami- and 8 or 17 hexadecimal"]),
+        ("image id missing", {"ami_distribute_source_image_id": None}, ["ami_distribute_source_image_id", "required", "ami-0123456789abcdef0"]),
+        ("image id not found", {"ami_distribute_source_image_id": "ami-0123456789abcdef0"}, ["ami-0123456789abcdef0", "nothing was written"]),
+        ("source region malformed", {"ami_distribute_source_region": "us-east"}, ["ami_distribute_source_region", "eu-west-1"]),
+        ("source region missing", {"ami_distribute_source_region": None}, ["ami_distribute_source_region", "required"]),
+        ("region malformed", {"ami_distribute_regions": ["eu-west"]}, ["ami_distribute_regions[0].region", "eu-west-1"]),
+        ("region entry typo", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key": w2}]}, ["ami_distribute_regions[0]", "kms_key", "kms_key_id"]),
+        ("region entry without region", {"ami_distribute_regions": [{"kms_key_id": w2}]}, ["ami_distribute_regions[0]", "region"]),
+        ("region entry wrong type", {"ami_distribute_regions": [["us-west-2"]]}, ["ami_distribute_regions[0]", "region name"]),
+        ("regions not a list", {"ami_distribute_regions": {"region": "us-west-2"}}, ["ami_distribute_regions", "list"]),
+        ("key malformed", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": "golden"}]}, ["ami_distribute_regions[0].kms_key_id", "alias/NAME"]),
+        ("key of another region", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": eu}]}, ["ami_distribute_regions[0].kms_key_id", "regional"]),
+        ("key missing in AWS", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": w2}, {"region": "eu-west-1", "kms_key_id": "alias/nope"}]},
+         ["alias/nope", "eu-west-1", "nothing was written"]),
+        ("encrypted source, no key", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": w2}, "eu-west-1"]},
+         ["ami_distribute_regions[1] (eu-west-1)", "kms_key_id", "customer managed key"]),
+        ("organization ARN malformed", {"ami_distribute_organization_arns": ["arn:aws:organizations::111122223333:organization/bad"]},
+         ["ami_distribute_organization_arns[0]", "organization ARN"]),
+        ("OU ARN with an 11-digit account", {"ami_distribute_organizational_unit_arns": ["arn:aws:organizations::11112222333:ou/%s/ou-ab12-11111111" % world["org_id"]]},
+         ["ami_distribute_organizational_unit_arns[0]", "OU ARN"]),
+        ("bare OU id unknown", {"ami_distribute_organizational_unit_arns": ["ou-zzzz-99999999"]}, ["ou-zzzz-99999999", "nothing was written"]),
+        ("account id of 11 digits", {"ami_distribute_account_ids": ["12345678901"]}, ["ami_distribute_account_ids[0]", "quote"]),
+        ("account id with dashes", {"ami_distribute_account_ids": ["1234-5678-9012"]}, ["ami_distribute_account_ids[0]", "12-digit"]),
+        ("boolean not a boolean", {"ami_distribute_share_source": "maybe"}, ["ami_distribute_share_source", "bool"]),
+        ("state unknown", {"ami_distribute_state": "gone"}, ["ami_distribute_state", "present", "absent"]),
+        ("timeout not a number", {"ami_distribute_wait_timeout": "soon"}, ["ami_distribute_wait_timeout", "int"]),
+        ("region listed twice", {"ami_distribute_regions": ["us-west-2", "us-west-2"]}, ["ami_distribute_regions[1]", "already listed"]),
+    ]
+
+
+def test_every_input_wrong_in_turn_fails_before_any_write(aws, world, tmp_path):
+    cases = bad_cases(world)
+    (tmp_path / "case.yml").write_text(CASE_TASKS)
+    path = tmp_path / "matrix.yml"
+    path.write_text(MATRIX_PLAY % (tmp_path / "messages.json"))
+    aws.emulator.clear_calls()
+    proc = run(aws, tmp_path, str(path), extra_vars={
+        "good": good_vars(aws, world), "cases": [{"name": n, "vars": v} for n, v, _w in cases]})
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    messages = json.loads((tmp_path / "messages.json").read_text())
+    for name, _vars, words in cases:
+        msg = messages[name]
+        assert msg != "DID NOT FAIL", name
+        for word in words:
+            assert word in msg, (name, word, msg)
+    assert aws.write_calls() == []
+    assert copies(aws, world["image_id"]) == {"us-west-2": [], "eu-west-1": []}
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == []
+
+
+# ---- a first run, a converged re-run, and what a user types ----------------------------------------------
+def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(aws, world, tmp_path):
+    v = good_vars(aws, world)
+    first = run(aws, tmp_path, play(tmp_path), v)
+    assert first.returncode == 0, first.stdout[-4000:]
+    found = copies(aws, world["image_id"])
+    assert all(len(ids) == 1 for ids in found.values()), found
+    for region, image_id in [(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS]:
+        assert launch_permissions(aws, region, image_id) == sorted([world["ou_arn"], world["account"]])
+    for key in world["keys"].values():
+        assert world["ou_path"] + "*" in key_policy(aws, key)
+    result = result_of(tmp_path)
+    assert sorted(result) == sorted([SOURCE] + COPY_REGIONS)
+    assert result["us-west-2"]["image_id"] == found["us-west-2"][0]
+    assert result["us-west-2"]["kms_key_arn"] == world["keys"]["us-west-2"]
+    assert "FAILED - RETRYING" not in first.stdout
+
+    aws.emulator.clear_calls()
+    second = run(aws, tmp_path, play(tmp_path), v)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert aws.write_calls() == []
+    assert "changed=0" in second.stdout
+    assert second.module_runs <= 6, second.module_runs
+    assert "[WARNING]" not in second.stdout + second.stderr
+
+
+def test_check_mode_on_a_fresh_state_predicts_and_writes_nothing(aws, world, tmp_path):
+    aws.emulator.clear_calls()
+    proc = run(aws, tmp_path, play(tmp_path), good_vars(aws, world), check=True)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert aws.write_calls() == []
+    assert "changed=0" not in proc.stdout  # the reads predict changes
+    assert copies(aws, world["image_id"]) == {"us-west-2": [], "eu-west-1": []}
+
+
+def test_minus_e_strings_are_converted(aws, world, tmp_path):
+    v = good_vars(aws, world, ami_distribute_regions=[{"region": "us-west-2", "kms_key_id": world["keys"]["us-west-2"]}])
+    del v["ami_distribute_organizational_unit_arns"]
+    proc = run(aws, tmp_path, play(tmp_path), v, args=[
+        "-e", "ami_distribute_share_source=false",
+        "-e", "ami_distribute_organizational_unit_arns=%s" % world["ou_arn"],
+    ])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    # share_source=false: the source stays private, its key untouched
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == []
+    assert world["ou_path"] not in key_policy(aws, world["keys"][SOURCE])
+    # one ARN given as a string: one OU, granted and shared (not one grant per character)
+    copy = copies(aws, world["image_id"], ["us-west-2"])["us-west-2"][0]
+    assert launch_permissions(aws, "us-west-2", copy) == sorted([world["ou_arn"], world["account"]])
+    assert world["ou_path"] + "*" in key_policy(aws, world["keys"]["us-west-2"])
+
+
+def test_the_plays_module_defaults_reach_the_role(aws, world, tmp_path):
+    from orgshare_emulator.fixtures import credentials_for
+
+    access, secret = credentials_for(aws.emulator, aws.account_id, user_name="play-defaults")
+    v = good_vars(aws, world, ami_distribute_regions=[{"region": "us-west-2", "kms_key_id": world["keys"]["us-west-2"]}])
+    del v["ami_distribute_aws_endpoint_url"]
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENVIRONMENTKEY01", "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+           "AWS_URL": "http://127.0.0.1:9"}
+    aws.emulator.clear_calls()
+    proc = run(aws, tmp_path, play(tmp_path, {"endpoint_url": aws.endpoint_url, "access_key": access, "secret_key": secret, "region": SOURCE}),
+               v, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    used = set(c["access_key"] for c in aws.emulator.calls)
+    assert used == {access}
+    copy = copies(aws, world["image_id"], ["us-west-2"])["us-west-2"][0]
+    assert launch_permissions(aws, "us-west-2", copy) == sorted([world["ou_arn"], world["account"]])
+
+
+def test_one_broken_region_does_not_block_the_others(aws, world, tmp_path):
+    aws.emulator.inject_faults(rate=1.0, kind="503", regions=["eu-west-1"])
+    try:
+        proc = run(aws, tmp_path, play(tmp_path), good_vars(aws, world))
+    finally:
+        aws.emulator.clear_faults()
+    assert proc.returncode != 0
+    assert "1 region(s) failed" in proc.stdout and "eu-west-1" in proc.stdout
+    found = copies(aws, world["image_id"])
+    assert found["eu-west-1"] == []
+    assert len(found["us-west-2"]) == 1
+    assert launch_permissions(aws, "us-west-2", found["us-west-2"][0]) == sorted([world["ou_arn"], world["account"]])
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == sorted([world["ou_arn"], world["account"]])
+    assert world["ou_path"] + "*" in key_policy(aws, world["keys"]["us-west-2"])
