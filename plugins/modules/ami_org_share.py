@@ -10,10 +10,16 @@ module: ami_org_share
 version_added: 0.1.0
 short_description: Share an AMI with AWS Organizations, OUs, accounts or everyone, idempotently
 description:
-  - Manages who may launch one AMI in one region (the O(region) option) through the AMI's launch permissions.
+  - Manages who may launch an AMI through the AMI's launch permissions, for one AMI in the region given by O(region)
+    (O(image_id)), or for many AMIs in one or more regions in one call (O(images)).
   - Principals are organizations, organizational units (OUs), AWS accounts, and everyone (O(public)).
   - An option that is not given leaves that kind of principal alone; only O(purge=true) removes principals that are not listed.
-  - All additions and removals are made with a single C(ModifyImageAttribute) call, or none when nothing changes.
+  - All additions and removals are made with a single C(ModifyImageAttribute) call per AMI, or none when nothing changes.
+  - >-
+    With O(images) the same principals apply to every AMI. They are validated, and bare organization or OU ids resolved,
+    once; every element is validated before any AWS call. The AMIs are then read, checked and changed concurrently.
+    An AMI that fails does not stop the others: the module reports every AMI in RV(images) and then fails with a
+    message that names every failed AMI, its region and why.
   - >-
     Before anything is written the module checks that every value is well formed, that the AMI exists in the region,
     that the caller's account owns it, and, when principals are added, that its snapshots are not encrypted with the
@@ -29,8 +35,26 @@ options:
   image_id:
     description:
       - The id of the AMI, in the region given by O(region).
+      - Exactly one of O(image_id) and O(images) is required.
     type: str
-    required: true
+  images:
+    description:
+      - Several AMIs, possibly in several regions, to act on in one call with the same principals.
+      - Exactly one of O(image_id) and O(images) is required.
+      - An AMI may be listed once per region.
+    type: list
+    elements: dict
+    suboptions:
+      image_id:
+        description:
+          - The id of the AMI, in the region given by O(images[].region).
+        type: str
+        required: true
+      region:
+        description:
+          - The region of the AMI (a name like V(eu-west-1)).
+          - Defaults to the module's region (O(region)).
+        type: str
   organization_arns:
     description:
       - Organizations, as ARNs (C(arn:aws:organizations::123456789012:organization/o-exampleorgid)).
@@ -77,6 +101,7 @@ options:
 notes:
   - Supports check mode (the result, with the same keys, is the prediction and nothing is written),
     diff mode (C(diff.before) and C(diff.after) in the shape of RV(launch_permissions)), and is idempotent.
+    With O(images), each element of RV(images) carries its own prediction and diff.
   - Removing an account that is also covered by a shared organization or OU succeeds, yet the account keeps its
     access through the organization or OU; the module warns when this may be the case.
   - AMIs whose snapshots are encrypted with a customer managed key can be shared, but launches fail until the key
@@ -123,24 +148,129 @@ EXAMPLES = r"""
   orgshare.aws.ami_org_share:
     image_id: ami-0123456789abcdef0
     purge: true
+
+- name: Share two AMIs in two regions with an organization and an account, in one call
+  orgshare.aws.ami_org_share:
+    region: us-east-1
+    images:
+      - image_id: ami-0123456789abcdef0  # in us-east-1, the module's region
+      - image_id: ami-0fedcba9876543210
+        region: eu-west-1
+    organization_arns:
+      - arn:aws:organizations::111122223333:organization/o-exampleorgid
+    account_ids: ["444455556666"]
+  register: shared
+
+- name: Show the regions whose AMI changed
+  ansible.builtin.debug:
+    msg: "{{ shared.images | selectattr('changed') | map(attribute='region') | list }}"
 """
 
 RETURN = r"""
+changed:
+  description: Whether the AMI changed (with O(images), whether any of them changed); predicted in check mode.
+  returned: always
+  type: bool
+  sample: true
+principals:
+  description:
+    - The requested principals after validation, de-duplication and resolution of bare organization and OU ids to ARNs.
+    - A kind of principal that was not given is an empty list.
+  returned: when the principals are valid
+  type: dict
+  contains:
+    organization_arns:
+      description: Organization ARNs, sorted.
+      type: list
+      elements: str
+      returned: always
+      sample: ["arn:aws:organizations::111122223333:organization/o-exampleorgid"]
+    organizational_unit_arns:
+      description: OU ARNs, sorted.
+      type: list
+      elements: str
+      returned: always
+      sample: ["arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-exampleouid"]
+    account_ids:
+      description: Account ids, sorted.
+      type: list
+      elements: str
+      returned: always
+      sample: ["444455556666"]
+images:
+  description:
+    - One entry per element of O(images), in the same order.
+    - An AMI that succeeded has the keys of the single AMI result (RV(image_id), RV(region), RV(launch_permissions),
+      RV(added), RV(removed), RV(diff) in diff mode) and C(changed).
+    - An AMI that failed has C(image_id), C(region), C(failed=true), C(error_kind) and C(msg) only.
+  returned: when O(images) is given and its elements are valid
+  type: list
+  elements: dict
+  contains:
+    image_id:
+      description: The id of the AMI.
+      type: str
+      returned: always
+      sample: ami-0123456789abcdef0
+    region:
+      description: The region of the AMI.
+      type: str
+      returned: always
+      sample: eu-west-1
+    changed:
+      description: Whether this AMI changed (predicted in check mode).
+      type: bool
+      returned: success
+      sample: true
+    launch_permissions:
+      description: As RV(launch_permissions), for this AMI.
+      type: dict
+      returned: success
+    added:
+      description: As RV(added), for this AMI.
+      type: dict
+      returned: success
+    removed:
+      description: As RV(removed), for this AMI.
+      type: dict
+      returned: success
+    diff:
+      description: As RV(diff), for this AMI.
+      type: dict
+      returned: success, in diff mode
+    failed:
+      description: True when this AMI could not be read, checked or changed.
+      type: bool
+      returned: failure
+      sample: true
+    error_kind:
+      description:
+        - V(refused) when the AMI cannot be shared as asked (not found, owned by another account, encrypted with the
+          AWS managed key), V(aws_error) when an AWS call failed (access denied, throttling past the retries, ...).
+      type: str
+      returned: failure
+      choices: [refused, aws_error]
+      sample: refused
+    msg:
+      description: Why this AMI failed.
+      type: str
+      returned: failure
+      sample: AMI ami-0123456789abcdef0 was not found in region eu-west-1
 image_id:
   description: The id of the AMI.
-  returned: always
+  returned: when O(image_id) is given
   type: str
   sample: ami-0123456789abcdef0
 region:
   description: The region of the AMI.
-  returned: always
+  returned: when O(image_id) is given
   type: str
   sample: eu-west-1
 launch_permissions:
   description:
     - Who may launch the AMI by explicit permission after the run (predicted in check mode).
     - Accounts that reach the AMI through a shared organization or OU are not listed.
-  returned: always
+  returned: when O(image_id) is given
   type: dict
   contains:
     organization_arns:
@@ -168,17 +298,17 @@ launch_permissions:
       sample: false
 added:
   description: The launch permissions added (to be added in check mode), in the shape of RV(launch_permissions).
-  returned: always
+  returned: when O(image_id) is given
   type: dict
   sample: {"organization_arns": [], "organizational_unit_arns": [], "account_ids": ["444455556666"], "public": false}
 removed:
   description: The launch permissions removed (to be removed in check mode), in the shape of RV(launch_permissions).
-  returned: always
+  returned: when O(image_id) is given
   type: dict
   sample: {"organization_arns": [], "organizational_unit_arns": [], "account_ids": [], "public": true}
 diff:
   description: The launch permissions before and after, in the shape of RV(launch_permissions).
-  returned: in diff mode
+  returned: in diff mode, when O(image_id) is given
   type: dict
   contains:
     before:
@@ -191,12 +321,16 @@ diff:
       returned: in diff mode
 """
 
+import threading
+
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
+from ansible_collections.orgshare.aws.plugins.module_utils import _targets
+from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import validate_region as _ami_copy_validate_region
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permissions as lp
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
@@ -206,6 +340,8 @@ from ansible_collections.orgshare.aws.plugins.module_utils._principals import is
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import normalise_principals
 
 AWS_MANAGED = "AWS"
+PRINCIPAL_KINDS = ("organization_arns", "organizational_unit_arns", "account_ids")
+TARGET_KEYS = ("image_id", "region")
 
 
 class ShareError(ValueError):
@@ -228,7 +364,30 @@ def caller_account(client):
     return client.get_caller_identity()["Account"]
 
 
-def desired_principals(module, clients):
+class CallerAccount:
+    """The caller's account id, asked of STS at most once (when the first AMI is found), from any thread.
+
+    ``get_client()`` gives the STS client; with several threads it must return a client made beforehand."""
+
+    def __init__(self, get_client):
+        self._get_client = get_client
+        self._lock = threading.Lock()
+        self._account = None
+        self._error = None
+
+    def get(self):
+        with self._lock:
+            if self._account is None and self._error is None:
+                try:
+                    self._account = caller_account(self._get_client())
+                except AnsibleAWSError as e:
+                    self._error = e
+        if self._error is not None:
+            raise self._error
+        return self._account
+
+
+def desired_principals(module, clients, region=None):
     """The listed principals, validated, bare organization / OU ids resolved to ARNs (None: not given)."""
     params = module.params
     org_values = params.get("organization_arns")
@@ -236,7 +395,7 @@ def desired_principals(module, clients):
     # An Organizations client only when there is something to resolve, so that callers without
     # Organizations rights who give ARNs never call it.
     needs_organizations = any(is_organization_id(v) for v in org_values or []) or any(is_ou_id(v) for v in ou_values or [])
-    resolver = OrganizationsResolver(clients.client("organizations") if needs_organizations else None)
+    resolver = OrganizationsResolver(clients.client("organizations", region) if needs_organizations else None)
     return normalise_principals(
         organization_arns=org_values,
         organizational_unit_arns=ou_values,
@@ -245,18 +404,24 @@ def desired_principals(module, clients):
     )
 
 
-def check_snapshot_keys(module, clients, ec2, image):
-    """Fail when the AMI's snapshots use the AWS managed key; warn when they use customer managed keys."""
+def principals_result(desired):
+    """The ``principals`` result: every kind, sorted, [] for a kind not given."""
+    return dict((kind, sorted(desired.get(kind) or [])) for kind in PRINCIPAL_KINDS)
+
+
+def check_snapshot_keys(get_kms, ec2, image, region):
+    """Raise ShareError when the AMI's snapshots use the AWS managed key; the warning (or None)
+    when they use customer managed keys. ``get_kms()`` gives the region's KMS client."""
     snapshot_ids = _ec2.image_snapshot_ids(image, encrypted_only=True)
     if not snapshot_ids:
-        return
+        return None
     key_snapshots = {}
     for snapshot in _ec2.describe_snapshots(ec2, snapshot_ids):
         if snapshot.get("Encrypted") and snapshot.get("KmsKeyId"):
             key_snapshots.setdefault(snapshot["KmsKeyId"], []).append(snapshot["SnapshotId"])
     if not key_snapshots:
-        return
-    kms = clients.client("kms")
+        return None
+    kms = get_kms()
     managed_by_aws, customer_keys = [], []
     for key_id in sorted(key_snapshots):
         metadata = describe_key(kms, key_id)
@@ -268,53 +433,34 @@ def check_snapshot_keys(module, clients, ec2, image):
     if managed_by_aws:
         snapshots = sorted(s for k in managed_by_aws for s in key_snapshots[k])
         raise ShareError(
-            "AMI %s cannot be shared: its snapshot(s) %s are encrypted with the AWS managed key (alias/aws/ebs) %s, "
+            "AMI %s in region %s cannot be shared: its snapshot(s) %s are encrypted with the AWS managed key (alias/aws/ebs) %s, "
             "whose key policy cannot let other accounts use it, so AWS refuses to share the AMI. Copy the AMI under a "
             "customer managed key (module orgshare.aws.ami_copy, or role orgshare.aws.ami_distribute) and share the copy."
-            % (image_id, ", ".join(snapshots), ", ".join(managed_by_aws))
+            % (image_id, region, ", ".join(snapshots), ", ".join(managed_by_aws))
         )
-    module.warn(
-        "AMI %s is encrypted with the customer managed key(s) %s: sharing works, but launches by the new principals fail "
-        "unless the key policy lets them use the key(s); grant that with orgshare.aws.kms_org_grant."
-        % (image_id, ", ".join(customer_keys))
+    return (
+        "AMI %s in region %s is encrypted with the customer managed key(s) %s: sharing works, but launches by the new "
+        "principals fail unless the key policy lets them use the key(s); grant that with orgshare.aws.kms_org_grant."
+        % (image_id, region, ", ".join(customer_keys))
     )
 
 
-def result_for(module, image_id, changed, before, added, removed, after):
-    result = dict(
-        changed=changed,
-        image_id=image_id,
-        region=module.region,
-        launch_permissions=lp.normalize(after),
-        added=lp.normalize(added),
-        removed=lp.normalize(removed),
-    )
-    if module._diff:
-        result["diff"] = lp.diff(before, after)
-    return result
-
-
-def run(module):
+def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
+    """Read, check and plan one AMI (no write). Returns a dict: image_id, region, before, added,
+    removed, after, changed, warnings. Raises ShareError or AnsibleAWSError."""
     params = module.params
-    image_id = params["image_id"].strip()
     state = params["state"]
-    region = module.region
-    if not _ec2.is_image_id(image_id):
-        raise ShareError("image_id: %r is not an AMI id; expected the form ami-0123456789abcdef0" % image_id)
-    # One boto3 session for every client (module.client() makes a new session per client)
-    clients = client_factory(module)
-    desired = desired_principals(module, clients)
-
-    ec2 = clients.client("ec2")
+    warnings = []
     image = _ec2.get_image(ec2, image_id)
     if image is None:
         if state == "absent":
             nothing = lp.empty()
-            return result_for(module, image_id, False, nothing, nothing, nothing, nothing)
+            return dict(image_id=image_id, region=region, before=nothing, added=nothing, removed=nothing, after=nothing,
+                        changed=False, warnings=warnings)
         raise ShareError(
             "AMI %s was not found in region %s (AMIs are regional: set the region option to the AMI's region)" % (image_id, region)
         )
-    account = caller_account(clients.client("sts"))
+    account = caller.get()
     if image.get("OwnerId") != account:
         raise ShareError(
             "AMI %s in region %s is owned by account %s, not by the caller's account %s: only the owner can change "
@@ -335,24 +481,131 @@ def run(module):
         purge=params["purge"] and state == "present",
     )
     if not lp.is_empty(added):
-        check_snapshot_keys(module, clients, ec2, image)
+        warning = check_snapshot_keys(get_kms, ec2, image, region)
+        if warning:
+            warnings.append(warning)
     covered = lp.accounts_still_covered(removed, after)
     if covered:
-        module.warn(
-            "Account(s) %s are removed from AMI %s, but the AMI stays shared with organization(s) or OU(s) %s: "
+        warnings.append(
+            "Account(s) %s are removed from AMI %s in region %s, but the AMI stays shared with organization(s) or OU(s) %s: "
             "an account that is a member of those keeps its access through them."
-            % (", ".join(covered), image_id, ", ".join(after["organization_arns"] + after["organizational_unit_arns"]))
+            % (", ".join(covered), image_id, region, ", ".join(after["organization_arns"] + after["organizational_unit_arns"]))
         )
-
     changed = not (lp.is_empty(added) and lp.is_empty(removed))
-    if changed and not module.check_mode:
-        _ec2.modify_launch_permissions(ec2, image_id, add=lp.to_api(added), remove=lp.to_api(removed))
-    return result_for(module, image_id, changed, before, added, removed, after)
+    return dict(image_id=image_id, region=region, before=before, added=added, removed=removed, after=after,
+                changed=changed, warnings=warnings)
+
+
+def apply_plan(module, plan, ec2):
+    """The one write of a target: ModifyImageAttribute, when the plan changes something (not in check mode)."""
+    if plan["changed"] and not module.check_mode:
+        _ec2.modify_launch_permissions(ec2, plan["image_id"], add=lp.to_api(plan["added"]), remove=lp.to_api(plan["removed"]))
+
+
+def result_for(module, plan):
+    result = dict(
+        changed=plan["changed"],
+        image_id=plan["image_id"],
+        region=plan["region"],
+        launch_permissions=lp.normalize(plan["after"]),
+        added=lp.normalize(plan["added"]),
+        removed=lp.normalize(plan["removed"]),
+    )
+    if module._diff:
+        result["diff"] = lp.diff(plan["before"], plan["after"])
+    return result
+
+
+def run_one(module):
+    """One AMI (option image_id) in the module's region: the result, or an exception."""
+    image_id = module.params["image_id"].strip()
+    if not _ec2.is_image_id(image_id):
+        raise ShareError("image_id: %r is not an AMI id; expected the form ami-0123456789abcdef0" % image_id)
+    # One boto3 session for every client (module.client() makes a new session per client)
+    clients = client_factory(module)
+    desired = desired_principals(module, clients)
+    ec2 = clients.client("ec2")
+    caller = CallerAccount(lambda: clients.client("sts"))
+    plan = plan_target(module, desired, image_id, module.region, ec2, lambda: clients.client("kms"), caller)
+    for warning in plan["warnings"]:
+        module.warn(warning)
+    apply_plan(module, plan, ec2)
+    result = result_for(module, plan)
+    result["principals"] = principals_result(desired)
+    return result
+
+
+def _validate_image_id(value, option):
+    if not _ec2.is_image_id(value):
+        raise _targets.TargetError("%s: %r is not an AMI id; expected the form ami-0123456789abcdef0" % (option, value))
+
+
+def _validate_region(value, option):
+    try:
+        _ami_copy_validate_region(value, option)
+    except ValueError as e:
+        raise _targets.TargetError(str(e))
+
+
+def _failed_entry(target, message):
+    return dict(image_id=target["image_id"], region=target["region"], failed=True, msg=message)
+
+
+def run_many(module):
+    """Every AMI of the option images, concurrently: (result, failure message or None)."""
+    targets = _targets.parse_targets(
+        module.params["images"], "images", "image_id", TARGET_KEYS, module.region, _validate_image_id, _validate_region
+    )
+    regions = []
+    for target in targets:
+        if target["region"] not in regions:
+            regions.append(target["region"])
+    home = module.region or regions[0]  # for the global services (STS, Organizations)
+    clients = client_factory(module)
+    # Principals are validated and resolved once, before any AMI is read.
+    desired = desired_principals(module, clients, home)
+    # Every client in this thread, from the one session (sessions are not thread-safe, clients are).
+    ec2s = clients.clients("ec2", regions)
+    kmss = clients.clients("kms", regions)
+    sts = clients.client("sts", home)
+    caller = CallerAccount(lambda: sts)
+
+    def plan(target):
+        region = target["region"]
+        return plan_target(module, desired, target["image_id"], region, ec2s[region], lambda: kmss[region], caller)
+
+    planned = _targets.run_targets(plan, targets)
+    to_apply = [o.result for o in planned if o.error is None and o.result["changed"]] if not module.check_mode else []
+    applied = _targets.run_targets(lambda p: apply_plan(module, p, ec2s[p["region"]]), to_apply)
+    apply_errors = dict(((o.target["image_id"], o.target["region"]), o.error) for o in applied if o.error is not None)
+
+    outcomes = []
+    for outcome in planned:
+        if outcome.error is not None:
+            outcomes.append(outcome)
+            continue
+        for warning in outcome.result["warnings"]:
+            module.warn(warning)
+        error = apply_errors.get((outcome.target["image_id"], outcome.target["region"]))
+        if error is not None:
+            outcomes.append(_targets.Outcome(outcome.target, None, error))
+        else:
+            outcomes.append(_targets.Outcome(outcome.target, result_for(module, outcome.result), None))
+    entries, changed, msg = _targets.summarise(outcomes, "image_id", _failed_entry)
+    return dict(changed=changed, images=entries, principals=principals_result(desired)), msg
 
 
 def main():
     argument_spec = dict(
-        image_id=dict(type="str", required=True),
+        image_id=dict(type="str"),
+        images=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                image_id=dict(type="str", required=True),
+                region=dict(type="str"),
+            ),
+        ),
         organization_arns=dict(type="list", elements="str", aliases=["org_arns"]),
         organizational_unit_arns=dict(type="list", elements="str", aliases=["ou_arns", "org_unit_arns"]),
         account_ids=dict(type="list", elements="str", aliases=["user_ids"]),
@@ -360,13 +613,24 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[["image_id", "images"]],
+        required_one_of=[["image_id", "images"]],
+        supports_check_mode=True,
+    )
+    msg = None
     try:
-        result = run(module)
-    except (PrincipalError, ShareError) as e:
+        if module.params.get("images") is not None:
+            result, msg = run_many(module)
+        else:
+            result = run_one(module)
+    except (PrincipalError, ShareError, _targets.TargetError) as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+    if msg:
+        module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
 
