@@ -27,6 +27,28 @@ def argument_specs():
     return _SPECS[0]
 
 
+def _plain(value):
+    """A copy of ``value`` made of plain dicts, lists, strings, numbers, booleans and None.
+
+    What the role passes in are Ansible's lazily templated containers and tagged strings; a result
+    built from them carries them along, and they take Ansible's template machinery with them when the
+    fact is sent between processes."""
+    if isinstance(value, dict):
+        # skipped_reason: deprecated by ansible-core 2.21 (reading it warns); the plan never needs it
+        return dict((_plain(k), _plain(value[k])) for k in value if k != "skipped_reason")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return "".join([value[:]])
+    return value
+
+
 def _results(registered):
     """A registered loop's ``results`` (or [] for a skipped / missing task)."""
     if not registered or registered.get("skipped"):
@@ -106,7 +128,7 @@ def ami_distribute_plan(data, stage, **kwargs):
     if stage not in STAGES:
         raise AnsibleFilterError("ami_distribute_plan: unknown stage %r; expected one of %s" % (stage, ", ".join(sorted(STAGES))))
     try:
-        return STAGES[stage](data, **kwargs)
+        return _plain(STAGES[stage](_plain(data), **dict((k, _plain(v)) for k, v in kwargs.items())))
     except d.DistributeError as e:
         raise AnsibleFilterError("orgshare.aws.ami_distribute: %s" % e)
 
