@@ -556,7 +556,7 @@ class AmiCopier:
                 raise AmiCopyError("name: the source %s has no name; give name (or regions[].name)" % source["ImageId"])
             dests.append(d._replace(name=name))
         self.dests = dests
-        tasks = [(self._plan_region, (index, d)) for index, d in enumerate(dests)] + [(self.read_source, ())]
+        tasks = [(self._plan_region_or_fail, (index, d)) for index, d in enumerate(dests)] + [(self.read_source, ())]
         outcomes = self._map(lambda task: task[0](*task[1]), tasks)
         plans = outcomes[:-1]
         problems = [p["key_problem"] for p in plans if p.get("key_problem")]
@@ -589,6 +589,19 @@ class AmiCopier:
             )
         problem = key_problem(option, dest.kms_key_id, dest.region, metadata, self.params.get("allow_aws_managed_key"))
         return (metadata or {}).get("Arn"), problem
+
+    def _plan_region_or_fail(self, index, dest):
+        """The region's plan; a read that AWS failed (throttled past the retries, no connection, access denied)
+        makes that region's plan a failed one (``read_error``), reported as state ``error``, and the other
+        regions go on: one region that is down does not stop the copies elsewhere."""
+        try:
+            return self._plan_region(index, dest)
+        except (OrgShareEC2Error, OrgShareKMSError) as e:
+            return {
+                "dest": dest, "copy": None, "failed_image_ids": [], "name_clash": None, "deregister": [], "request": None,
+                "key_arn": None, "key_problem": None,
+                "read_error": {"code": aws_error_code(e) or "ReadFailed", "message": "the region could not be read: %s" % e},
+            }
 
     def _plan_region(self, index, dest):
         client = self.clients[dest.region]
@@ -634,6 +647,8 @@ class AmiCopier:
         for plan in plans:
             if plan["copy"]:
                 results.append(self._existing_result(plan))
+            elif plan.get("read_error"):
+                results.append(image_result(plan["dest"].region, None, STATE_ERROR, False, requested_key(plan), plan["read_error"], []))
             else:
                 results.append(image_result(
                     plan["dest"].region, None, STATE_WOULD_COPY, True, requested_key(plan), None, plan["failed_image_ids"]
@@ -654,6 +669,8 @@ class AmiCopier:
         dest = plan["dest"]
         if plan["copy"]:
             return self._existing_result(plan)
+        if plan.get("read_error"):
+            return image_result(dest.region, None, STATE_ERROR, False, requested_key(plan), plan["read_error"], [])
         client = self.clients[dest.region]
         request = plan["request"]
         try:
