@@ -488,13 +488,16 @@ def check_targets(inputs, copy_check, copy_run, failed_regions):
     failed = set(failed_regions or {})
     images = []
     if (inputs["share_source"] or inputs["state"] == "absent") and inputs["source_region"] not in failed:
-        images.append({"image_id": inputs["source_image_id"], "region": inputs["source_region"]})
+        source_keys = ((copy_check or {}).get("source") or {}).get("kms_key_arns") or []
+        images.append({"image_id": inputs["source_image_id"], "region": inputs["source_region"],
+                       "kms_key_arn": source_keys[0] if source_keys else None})
     copies = copies_by_region(copy_check)
     copies.update(copies_by_region(copy_run))
     for dest in inputs["regions"]:
         entry = copies.get(dest["region"])
         if dest["region"] not in failed and entry and entry.get("image_id") and entry.get("state") == "available":
-            images.append({"image_id": entry["image_id"], "region": dest["region"]})
+            images.append({"image_id": entry["image_id"], "region": dest["region"],
+                           "kms_key_arn": entry.get("kms_key_arn") or entry.get("kms_key_id")})
     return images
 
 
