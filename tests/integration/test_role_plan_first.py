@@ -115,7 +115,7 @@ def launch_permissions(aws, region, image_id):
                   for e in lp["LaunchPermissions"])
 
 
-def copies(aws, image_id, regions=COPY_REGIONS):
+def copies(aws, image_id, regions=tuple(COPY_REGIONS)):
     return dict((r, [i["ImageId"] for i in aws.client("ec2", r).describe_images(
         Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [image_id]}])["Images"]]) for r in regions)
 
@@ -132,15 +132,15 @@ CASE_TASKS = """
       ansible.builtin.include_role:
         name: orgshare.aws.ami_distribute
       vars:
-        ami_distribute_source_image_id: "{{ case.vars['ami_distribute_source_image_id'] if 'ami_distribute_source_image_id' in case.vars else good.ami_distribute_source_image_id }}"
-        ami_distribute_source_region: "{{ case.vars['ami_distribute_source_region'] if 'ami_distribute_source_region' in case.vars else good.ami_distribute_source_region }}"
-        ami_distribute_regions: "{{ case.vars['ami_distribute_regions'] if 'ami_distribute_regions' in case.vars else good.ami_distribute_regions }}"
-        ami_distribute_organization_arns: "{{ case.vars['ami_distribute_organization_arns'] if 'ami_distribute_organization_arns' in case.vars else [] }}"
-        ami_distribute_organizational_unit_arns: "{{ case.vars['ami_distribute_organizational_unit_arns'] if 'ami_distribute_organizational_unit_arns' in case.vars else good.ami_distribute_organizational_unit_arns }}"
-        ami_distribute_account_ids: "{{ case.vars['ami_distribute_account_ids'] if 'ami_distribute_account_ids' in case.vars else good.ami_distribute_account_ids }}"
-        ami_distribute_share_source: "{{ case.vars['ami_distribute_share_source'] if 'ami_distribute_share_source' in case.vars else true }}"
-        ami_distribute_state: "{{ case.vars['ami_distribute_state'] if 'ami_distribute_state' in case.vars else 'present' }}"
-        ami_distribute_wait_timeout: "{{ case.vars['ami_distribute_wait_timeout'] if 'ami_distribute_wait_timeout' in case.vars else 120 }}"
+        ami_distribute_source_image_id: "{{ case.vars.get('ami_distribute_source_image_id', good.ami_distribute_source_image_id) }}"
+        ami_distribute_source_region: "{{ case.vars.get('ami_distribute_source_region', good.ami_distribute_source_region) }}"
+        ami_distribute_regions: "{{ case.vars.get('ami_distribute_regions', good.ami_distribute_regions) }}"
+        ami_distribute_organization_arns: "{{ case.vars.get('ami_distribute_organization_arns', []) }}"
+        ami_distribute_organizational_unit_arns: "{{ case.vars.get('ami_distribute_organizational_unit_arns', good.ami_distribute_organizational_unit_arns) }}"
+        ami_distribute_account_ids: "{{ case.vars.get('ami_distribute_account_ids', good.ami_distribute_account_ids) }}"
+        ami_distribute_share_source: "{{ case.vars.get('ami_distribute_share_source', true) }}"
+        ami_distribute_state: "{{ case.vars.get('ami_distribute_state', 'present') }}"
+        ami_distribute_wait_timeout: "{{ case.vars.get('ami_distribute_wait_timeout', 120) }}"
         ami_distribute_aws_endpoint_url: "{{ good.ami_distribute_aws_endpoint_url }}"
     - name: Record that it did not fail
       ansible.builtin.set_fact:
@@ -186,15 +186,15 @@ def bad_cases(world):
         ("region entry without region", {"ami_distribute_regions": [{"kms_key_id": w2}]}, ["ami_distribute_regions[0]", "region"]),
         ("region entry wrong type", {"ami_distribute_regions": [["us-west-2"]]}, ["ami_distribute_regions[0]", "region name"]),
         ("regions not a list", {"ami_distribute_regions": {"region": "us-west-2"}}, ["ami_distribute_regions", "list"]),
-        ("key malformed", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": "golden"}]}, ["ami_distribute_regions[0].kms_key_id", "alias/NAME"]),
-        ("key of another region", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": eu}]}, ["ami_distribute_regions[0].kms_key_id", "regional"]),
+        ("key malformed", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": "golden"}]}, ["ami_distribute_regions[0].kms_key_id", "alias/NAME"]),  # noqa: E501
+        ("key of another region", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": eu}]}, ["ami_distribute_regions[0].kms_key_id", "regional"]),  # noqa: E501
         ("key missing in AWS", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": w2}, {"region": "eu-west-1", "kms_key_id": "alias/nope"}]},
          ["alias/nope", "eu-west-1", "nothing was written"]),
         ("encrypted source, no key", {"ami_distribute_regions": [{"region": "us-west-2", "kms_key_id": w2}, "eu-west-1"]},
          ["ami_distribute_regions[1] (eu-west-1)", "kms_key_id", "customer managed key"]),
         ("organization ARN malformed", {"ami_distribute_organization_arns": ["arn:aws:organizations::111122223333:organization/bad"]},
          ["ami_distribute_organization_arns[0]", "organization ARN"]),
-        ("OU ARN with an 11-digit account", {"ami_distribute_organizational_unit_arns": ["arn:aws:organizations::11112222333:ou/%s/ou-ab12-11111111" % world["org_id"]]},
+        ("OU ARN with an 11-digit account", {"ami_distribute_organizational_unit_arns": ["arn:aws:organizations::11112222333:ou/%s/ou-ab12-11111111" % world["org_id"]]},  # noqa: E501
          ["ami_distribute_organizational_unit_arns[0]", "OU ARN"]),
         ("bare OU id unknown", {"ami_distribute_organizational_unit_arns": ["ou-zzzz-99999999"]}, ["ou-zzzz-99999999", "nothing was written"]),
         ("account id of 11 digits", {"ami_distribute_account_ids": ["12345678901"]}, ["ami_distribute_account_ids[0]", "quote"]),

@@ -86,7 +86,7 @@ BAD = [
     ({"regions": [{"region": "eu-west-1", "kms_key_id": "alias/aws/ebs"}]}, "ami_distribute_regions[0].kms_key_id", "AWS managed key"),
     ({"regions": [{"region": "eu-west-1", "name": "x"}]}, "ami_distribute_regions[0].name", "3 to 128 characters"),
     ({"organization_arns": ["arn:aws:organizations::111122223333:organization/bad"]}, "ami_distribute_organization_arns[0]", "organization ARN"),
-    ({"organizational_unit_arns": ["arn:aws:organizations::11112222333:ou/o-a1b2c3d4e5/ou-ab12-11111111"]}, "ami_distribute_organizational_unit_arns[0]", "OU ARN"),
+    ({"organizational_unit_arns": ["arn:aws:organizations::11112222333:ou/o-a1b2c3d4e5/ou-ab12-11111111"]}, "ami_distribute_organizational_unit_arns[0]", "OU ARN"),  # noqa: E501
     ({"organizational_unit_arns": [ORG]}, "ami_distribute_organizational_unit_arns[0]", "OU ARN"),
     ({"account_ids": ["12345678901"]}, "ami_distribute_account_ids[0]", "quote account ids"),
     ({"account_ids": ["1234-5678-9012"]}, "ami_distribute_account_ids[0]", "12-digit"),
@@ -177,7 +177,7 @@ def test_an_encrypted_source_needs_a_key_for_every_new_copy():
         d.keys_to_grant(ins, check)
     assert "ami_distribute_regions[0] (us-west-2)" in str(e.value)
     assert "ami_distribute_regions[2] (ap-south-1)" in str(e.value)
-    assert "eu-west-1" not in str(e.value).split("name(s)")[0]
+    assert "eu-west-1" not in str(e.value).split("name(s)", maxsplit=1)[0]
     assert "allow_aws_managed_key" not in str(e.value)
 
 
