@@ -71,6 +71,19 @@ def test_rate_fails_a_share_of_calls_and_boto3_retries_through(aws, knobs):
     assert all(c["status"] == 200 for c in knobs.calls if c["action"] != "DescribeImages")
 
 
+def test_faults_limited_to_regions_leave_the_other_regions_alone(aws, knobs):
+    # a region that is down: every call there answers 503, the other regions answer as usual
+    knobs.inject_faults(rate=1.0, kind="503", regions=["eu-west-1"])
+    down = raw_client(aws, "ec2", region="eu-west-1")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        down.describe_images(Owners=["self"])
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    raw_client(aws, "ec2", region="us-west-2").describe_images(Owners=["self"])
+    raw_client(aws, "kms", region="us-east-1").list_keys()
+    statuses = sorted((c["region"], c["status"]) for c in knobs.calls)
+    assert statuses == [("eu-west-1", 503), ("us-east-1", 200), ("us-west-2", 200)]
+
+
 def test_503_is_retried_by_boto3(aws, knobs):
     knobs.inject_faults(schedule={"DescribeSnapshots": ["503", "503"]})
     aws.client("ec2").describe_snapshots(OwnerIds=["self"])
