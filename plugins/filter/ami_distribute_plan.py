@@ -69,9 +69,7 @@ def _stage_share_check_targets(inputs, copy_check=None):
 
 
 def _stage_grant_calls(inputs, copy_check=None, source_info=None, share_check=None):
-    copy_check = _ran(copy_check)
-    if copy_check is None or not copy_check.get("source"):
-        copy_check = dict(copy_check or {}, source=d.source_from_info(_ran(source_info)))
+    copy_check = _with_source(copy_check, source_info)
     principals = d.resolved_principals(inputs, _ran(share_check))
     return d.grant_calls(inputs, principals, d.keys_to_grant(inputs, copy_check))
 
@@ -99,8 +97,16 @@ def _stage_shares(plan, grant_runs=None, copy_run=None):
     return {"share_images": images, "failed_regions": failed}
 
 
-def _stage_check_targets(inputs, copy_check=None, copy_run=None, failed_regions=None):
-    return d.check_targets(inputs, _ran(copy_check), _ran(copy_run), failed_regions)
+def _with_source(copy_check, source_info):
+    """ami_copy's check result, or (no copy region) one holding the source read by ami_share_info."""
+    copy_check = _ran(copy_check)
+    if copy_check is None or not copy_check.get("source"):
+        copy_check = dict(copy_check or {}, source=d.source_from_info(_ran(source_info)))
+    return copy_check
+
+
+def _stage_check_targets(inputs, copy_check=None, copy_run=None, failed_regions=None, source_info=None):
+    return d.check_targets(inputs, _with_source(copy_check, source_info), _ran(copy_run), failed_regions)
 
 
 def _stage_result(inputs, targets, info=None, share_check=None, share_run=None, failed_regions=None):

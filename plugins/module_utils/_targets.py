@@ -139,3 +139,16 @@ def summarise(outcomes, id_key, failed_entry):
     if failures:
         msg = "%d of %d target(s) failed (the others were applied): %s" % (len(failures), len(outcomes), "; ".join(failures))
     return entries, changed, msg
+
+
+def combined_diff(entries, id_key):
+    """The top-level ``diff`` of a multi-target result: a list of the targets' diffs, each headed with its
+    target (Ansible's callbacks print a list of diffs one after the other); unchanged targets are left out."""
+    out = []
+    for entry in entries:
+        diff = entry.get("diff")
+        if not diff or not entry.get("changed"):
+            continue
+        label = "%s in %s" % (entry.get("kms_key_arn") or entry.get(id_key), entry.get("region"))
+        out.append(dict(diff, before_header="%s (before)" % label, after_header="%s (after)" % label))
+    return out

@@ -307,9 +307,12 @@ removed:
   type: dict
   sample: {"organization_arns": [], "organizational_unit_arns": [], "account_ids": [], "public": true}
 diff:
-  description: The launch permissions before and after, in the shape of RV(launch_permissions).
-  returned: in diff mode, when O(image_id) is given
-  type: dict
+  description:
+    - The launch permissions before and after, in the shape of RV(launch_permissions).
+    - With O(images), a list of these, one per AMI whose permissions change, each also with C(before_header) and
+      C(after_header) naming the AMI and its region (so that C(ansible-playbook --diff) shows every AMI's change).
+  returned: in diff mode
+  type: raw
   contains:
     before:
       description: Before the run.
@@ -592,7 +595,10 @@ def run_many(module):
         else:
             outcomes.append(_targets.Outcome(outcome.target, result_for(module, outcome.result), None))
     entries, changed, msg = _targets.summarise(outcomes, "image_id", _failed_entry)
-    return dict(changed=changed, images=entries, principals=principals_result(desired)), msg
+    result = dict(changed=changed, images=entries, principals=principals_result(desired))
+    if module._diff:
+        result["diff"] = _targets.combined_diff(entries, "image_id")  # shown by ansible-playbook --diff
+    return result, msg
 
 
 def main():

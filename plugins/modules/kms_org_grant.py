@@ -254,9 +254,12 @@ granted_account_ids:
   elements: str
   sample: ["111122223333", "444455556666"]
 diff:
-  description: The key policy before and after.
-  returned: in diff mode, with O(key_id)
-  type: dict
+  description:
+    - The key policy before and after.
+    - With O(keys), a list of these, one per key whose policy changes, each also with C(before_header) and
+      C(after_header) naming the key and its region (so that C(ansible-playbook --diff) shows every key's change).
+  returned: in diff mode
+  type: raw
   contains:
     before:
       description: The key policy before.
@@ -366,6 +369,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._targets import Outco
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import TargetError
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import parse_targets
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import run_targets
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import combined_diff
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import summarise
 
 
@@ -641,9 +645,10 @@ def main():
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+    extra = {"diff": combined_diff(entries, "key_id")} if module._diff else {}  # shown by ansible-playbook --diff
     if msg:
-        module.fail_json(msg=msg, changed=changed, keys=entries)
-    module.exit_json(changed=changed, keys=entries)
+        module.fail_json(msg=msg, changed=changed, keys=entries, **extra)
+    module.exit_json(changed=changed, keys=entries, **extra)
 
 
 if __name__ == "__main__":

@@ -310,3 +310,20 @@ def test_one_broken_region_does_not_block_the_others(aws, world, tmp_path):
     assert launch_permissions(aws, "us-west-2", found["us-west-2"][0]) == sorted([world["ou_arn"], world["account"]])
     assert launch_permissions(aws, SOURCE, world["image_id"]) == sorted([world["ou_arn"], world["account"]])
     assert world["ou_path"] + "*" in key_policy(aws, world["keys"]["us-west-2"])
+
+
+def test_diff_mode_shows_each_change_once_and_check_diff_predicts_it(aws, world, tmp_path):
+    v = good_vars(aws, world, ami_distribute_regions=[])  # the source alone: one share, one key grant
+    aws.emulator.clear_calls()
+    check = run(aws, tmp_path, play(tmp_path), v, check=True, args=["--diff"])
+    assert check.returncode == 0, check.stdout[-4000:]
+    assert aws.write_calls() == []
+    # the predicted share (ami_org_share's diff) and the predicted key policy (kms_org_grant's diff)
+    assert check.stdout.count(world["ou_arn"]) >= 1
+    assert world["ou_path"] + "*" in check.stdout, check.stdout[-6000:]
+
+    real = run(aws, tmp_path, play(tmp_path), v, args=["--diff"])
+    assert real.returncode == 0, real.stdout[-4000:]
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == sorted([world["ou_arn"], world["account"]])
+    # shown once, by the write (the check-mode reads show no diff outside --check)
+    assert real.stdout.count('"%s*"' % world["ou_path"]) == check.stdout.count('"%s*"' % world["ou_path"])

@@ -84,6 +84,11 @@ def test_check_mode_and_diff_per_target(aws, run_module):
     assert (eu_entry["image_id"], eu_entry["region"], eu_entry["changed"]) == (eu_image, EU, False)
     assert eu_entry["added"] == NONE
     assert eu_entry["diff"] == {"before": perms(accounts=[A1]), "after": perms(accounts=[A1])}
+    # the top-level diff, which ansible-playbook --diff prints: the changed AMI only, headed with its id and region
+    assert result["diff"] == [{
+        "before": NONE, "after": perms(accounts=[A1]),
+        "before_header": "%s in us-east-1 (before)" % us_image, "after_header": "%s in us-east-1 (after)" % us_image,
+    }]
     assert aws.write_calls() == []
     assert launch_permissions(aws, us_image, US) == NONE
     assert launch_permissions(aws, eu_image, EU) == perms(accounts=[A1])

@@ -95,6 +95,10 @@ def test_check_mode_predicts_per_key_and_writes_nothing(aws, run_module):
     assert second["diff"]["before"]["Statement"] == FOREIGN
     assert second["diff"]["after"]["Statement"] == FOREIGN + [ORG_USE, ORG_GRANTS]
     assert first["diff"]["before"] == first["diff"]["after"]
+    # the top-level diff (what ansible-playbook --diff prints): the changed key only, headed with the key and region
+    assert [(d["before_header"], d["after_header"]) for d in result["diff"]] == [
+        ("%s in eu-west-1 (before)" % eu, "%s in eu-west-1 (after)" % eu)]
+    assert result["diff"][0]["after"]["Statement"] == FOREIGN + [ORG_USE, ORG_GRANTS]
     assert statements(aws, us) == FOREIGN + [ORG_USE, ORG_GRANTS]
     assert statements(aws, eu) == FOREIGN
 
