@@ -23,6 +23,10 @@ def say(msg):
 
 def start_emulator(workdir):
     url_file = os.path.join(workdir, "emulator.url")
+    # a previous run's files would be read as this emulator's (a stale URL): start without them
+    for stale in (url_file, url_file + ".seed.json"):
+        if os.path.exists(stale):
+            os.remove(stale)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "emulator"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "orgshare_emulator", "serve", "--port", "0", "--seed",

@@ -239,8 +239,11 @@ def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(
         assert world["ou_path"] + "*" in key_policy(aws, key)
     result = result_of(tmp_path)
     assert sorted(result) == sorted([SOURCE] + COPY_REGIONS)
-    assert result["us-west-2"]["image_id"] == found["us-west-2"][0]
-    assert result["us-west-2"]["kms_key_arn"] == world["keys"]["us-west-2"]
+    for region, image_id in [(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS]:
+        assert result[region]["image_id"] == image_id
+        assert result[region]["kms_key_arn"] == world["keys"][region]
+        assert result[region]["launch_permissions"]["organizational_unit_arns"] == [world["ou_arn"]]
+        assert result[region]["problems"] == []
     assert "FAILED - RETRYING" not in first.stdout
 
     aws.emulator.clear_calls()
@@ -251,14 +254,15 @@ def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(
     assert second.module_runs <= 6, second.module_runs
     assert "[WARNING]" not in second.stdout + second.stderr
 
-
-def test_check_mode_on_a_fresh_state_predicts_and_writes_nothing(aws, world, tmp_path):
-    aws.emulator.clear_calls()
-    proc = run(aws, tmp_path, play(tmp_path), good_vars(aws, world), check=True)
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    # --check on the converged state: nothing to predict, nothing written, the same result
+    check = run(aws, tmp_path, play(tmp_path), v, check=True)
+    assert check.returncode == 0, check.stdout[-4000:]
+    assert "changed=0" in check.stdout, check.stdout[-4000:]
     assert aws.write_calls() == []
-    assert "changed=0" not in proc.stdout  # the reads predict changes
-    assert copies(aws, world["image_id"]) == {"us-west-2": [], "eu-west-1": []}
+    predicted = result_of(tmp_path)
+    for region in result:
+        assert predicted[region]["image_id"] == result[region]["image_id"]
+        assert predicted[region]["kms_key_arn"] == result[region]["kms_key_arn"]
 
 
 def test_minus_e_strings_are_converted(aws, world, tmp_path):
