@@ -13,10 +13,9 @@ report (``pick_copy``), the AWS-managed-key guard (``managed_key_regions``), the
 destination key from its DescribeKey answer (``key_problem``), the summary of the source
 (``source_result``) and the per-region result (``image_result``).
 
-API part: one small function per AWS call (DescribeImages with the copy filters, CopyImage),
-each retrying throttling with amazon.aws's jittered backoff and raising ``OrgShareEC2Error``;
-and ``AmiCopier``, which runs the per-region calls in parallel threads and waits for every
-pending copy together. Nothing here takes the module.
+API part: the lookups of copies and of names (over ``_api.describe_images``), and ``AmiCopier``,
+which makes the calls of the collection's API layer (``_api``: retries, ``OrgShareEC2Error``) per
+region in parallel threads and waits for every pending copy together. Nothing here takes the module.
 """
 
 import hashlib
@@ -26,19 +25,19 @@ import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import OrgShareEC2Error
-from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import describe_snapshots
-from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import get_image
+from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareEC2Error
+from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareKMSError
+from ansible_collections.orgshare.aws.plugins.module_utils._api import copy_image
+from ansible_collections.orgshare.aws.plugins.module_utils._api import deregister_image
+from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_images
+from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_key
+from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_snapshots
+from ansible_collections.orgshare.aws.plugins.module_utils._api import error_code
+from ansible_collections.orgshare.aws.plugins.module_utils._api import get_image
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_snapshot_ids
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import is_image_id
-from ansible_collections.orgshare.aws.plugins.module_utils._kms import OrgShareKMSError
-from ansible_collections.orgshare.aws.plugins.module_utils._kms import describe_key
-from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_key as describe_key_if_readable
-from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_snapshots_by_id
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import key_metadata_if_readable
 
 # A region name: two letters, one or more parts, a number (us-east-1, us-gov-west-1, ap-southeast-5).
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
@@ -60,12 +59,10 @@ POLL_FACTOR = 1.5
 POLL_MAX = 30.0
 MAX_WORKERS = 20
 
-_retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=["RequestLimitExceeded"])
-
 Destination = namedtuple("Destination", ["region", "kms_key_id", "name"])
 
 
-class AmiCopyError(ValueError):
+class AmiCopyError(OrgShareInputError):
     """Invalid options, or a state of AWS the module refuses to act on; the message says what to change."""
 
 
@@ -380,31 +377,13 @@ def poll_delays(first=POLL_FIRST, factor=POLL_FACTOR, most=POLL_MAX):
 
 
 # ---------------------------------------------------------------------------------------------
-# API part
+# API part: lookups over _api.describe_images, and the copier
 # ---------------------------------------------------------------------------------------------
-class CopyErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = OrgShareEC2Error
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"])
-
-
-def aws_error_code(error):
-    """The AWS error code behind an AnsibleAWSError (None when there is none)."""
-    exc = getattr(error, "exception", None)
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return (response.get("Error") or {}).get("Code")
-    return None
-
-
-@CopyErrorHandler.list_error_handler("look for copies of {source_image_id} from {source_region}", [])
-@_retry
 def find_copies(client, source_image_id, source_region):
     """The caller's own images in the client's region that are copies of the source (any state)."""
-    paginator = client.get_paginator("describe_images")
-    pages = paginator.paginate(
+    images = describe_images(
+        client,
+        "copies of %s from %s" % (source_image_id, source_region),
         Owners=["self"],
         Filters=[
             {"Name": "source-image-id", "Values": [source_image_id]},
@@ -412,33 +391,16 @@ def find_copies(client, source_image_id, source_region):
             {"Name": "state", "Values": ["pending", "available", "failed"]},
         ],
     )
-    images = pages.build_full_result()["Images"]
     # The filters are the lookup; where the fields are present, they must agree with it.
     return [
         i for i in images if i.get("SourceImageId", source_image_id) == source_image_id and i.get("SourceImageRegion", source_region) == source_region
     ]
 
 
-@CopyErrorHandler.list_error_handler("look for images named {name}", [])
-@_retry
 def find_images_named(client, name):
     """The caller's own images in the client's region with this name."""
-    images = client.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [name]}])["Images"]
+    images = describe_images(client, "images named %s" % name, Owners=["self"], Filters=[{"Name": "name", "Values": [name]}])
     return [i for i in images if i.get("Name") == name]
-
-
-@CopyErrorHandler.common_error_handler("copy image {request[SourceImageId]}")
-@_retry
-def copy_image(client, request):
-    """CopyImage in the client's (destination) region; returns the new image id."""
-    return client.copy_image(**request)["ImageId"]
-
-
-@CopyErrorHandler.deletion_error_handler("deregister the failed copy {image_id}")
-@_retry
-def deregister_image(client, image_id):
-    client.deregister_image(ImageId=image_id)
-    return True
 
 
 def copy_kms_key_id(client, image):
@@ -515,7 +477,7 @@ class AmiCopier:
         try:
             image = get_image(self.clients[region], image_id)
         except OrgShareEC2Error as e:
-            if aws_error_code(e) in ("InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable"):
+            if error_code(e) in ("InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable"):
                 image = None
             else:
                 raise
@@ -534,9 +496,9 @@ class AmiCopier:
         region = self.params["source_region"]
         source = self.source or self.load_source()
         snapshot_ids = image_snapshot_ids(source)
-        snapshots = describe_snapshots_by_id(self.clients[region], snapshot_ids) if snapshot_ids else []
+        snapshots = describe_snapshots(self.clients[region], snapshot_ids)
         key_ids = sorted({s["KmsKeyId"] for s in snapshots if s.get("KmsKeyId")})
-        metadata = dict((key_id, describe_key_if_readable(self._kms(region), key_id)) for key_id in key_ids)
+        metadata = dict((key_id, key_metadata_if_readable(self._kms(region), key_id)) for key_id in key_ids)
         self.source_info = source_result(source, region, snapshots, metadata)
         return self.source_info
 
@@ -580,7 +542,7 @@ class AmiCopier:
         try:
             metadata = describe_key(self._kms(dest.region), dest.kms_key_id)
         except OrgShareKMSError as e:
-            if aws_error_code(e) != "AccessDeniedException":
+            if error_code(e) != "AccessDeniedException":
                 raise  # throttled past retries, no connection: a failed read, not a bad option
             return None, (
                 "%s: the caller may not describe the key %r in region %s (AccessDeniedException): ami_copy needs "
@@ -600,7 +562,7 @@ class AmiCopier:
             return {
                 "dest": dest, "copy": None, "failed_image_ids": [], "name_clash": None, "deregister": [], "request": None,
                 "key_arn": None, "key_problem": None,
-                "read_error": {"code": aws_error_code(e) or "ReadFailed", "message": "the region could not be read: %s" % e},
+                "read_error": {"code": error_code(e) or "ReadFailed", "message": "the region could not be read: %s" % e},
             }
 
     def _plan_region(self, index, dest):
@@ -678,7 +640,7 @@ class AmiCopier:
                 deregister_image(client, image_id)
             image_id = copy_image(client, request)
         except OrgShareEC2Error as e:
-            code = aws_error_code(e)
+            code = error_code(e)
             if code == "InvalidAMIName.Duplicate":
                 return self._on_duplicate_name(plan, e)
             if code == "IdempotentParameterMismatch":
@@ -704,7 +666,7 @@ class AmiCopier:
         holders = [i["ImageId"] for i in find_images_named(client, dest.name)] or ["another image"]
         message = "the name %r is already used by %s in %s; set name (or regions[].name) to another name" % (dest.name, holders[0], dest.region)
         return image_result(
-            dest.region, None, STATE_ERROR, False, requested_key(plan), {"code": aws_error_code(error), "message": message},
+            dest.region, None, STATE_ERROR, False, requested_key(plan), {"code": error_code(error), "message": message},
             plan["failed_image_ids"],
         )
 

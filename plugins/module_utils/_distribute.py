@@ -28,6 +28,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _principals as pr
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
 PREFIX = "ami_distribute_"
 REGION_ENTRY_KEYS = ("region", "kms_key_id", "name")
@@ -49,7 +50,7 @@ ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 KMS_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):kms:([a-z0-9-]+):([0-9]{12}):(key/.+|alias/.+)$")
 
 
-class DistributeError(ValueError):
+class DistributeError(OrgShareInputError):
     """Refused input or a refused plan: the message names the variable (or region) and what was expected."""
 
 

@@ -38,6 +38,8 @@ its size is the UTF-8 length of exactly that text, checked against the 32,768-by
 import fnmatch
 import json
 
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
+
 # --- the statements the module owns --------------------------------------------------------------
 
 USE_SID_PREFIX = "OrgShareUse-"
@@ -51,7 +53,7 @@ MAX_POLICY_BYTES = 32768
 DEFAULT_VERSION = "2012-10-17"
 
 
-class KeyPolicyError(ValueError):
+class KeyPolicyError(OrgShareInputError):
     """A key policy this module cannot work with (not JSON, too large, ...)."""
 
 

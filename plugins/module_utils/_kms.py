@@ -5,10 +5,10 @@
 
 # PRIVATE to this collection: not a public API; may change in any release.
 
-"""KMS API wrappers, the per-key local lock and the read-merge-write loop for key policies.
+"""Key ids, the per-key local lock and the read-merge-write loop for key policies.
 
-One small function per AWS call; each retries ``ThrottlingException`` with amazon.aws's jittered
-backoff and raises :class:`OrgShareKMSError` (an ``AnsibleAWSError``). No function takes the module.
+The KMS calls themselves (DescribeKey, GetKeyPolicy, PutKeyPolicy) are in ``_api``, with their
+retries and ``OrgShareKMSError``. No function takes the module.
 
 Lost updates
 ------------
@@ -41,21 +41,10 @@ try:
 except ImportError:  # not on POSIX: no local lock (Ansible controllers are POSIX)
     fcntl = None
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
 from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
-
-KMS_THROTTLING = ["ThrottlingException"]
-POLICY_NAME = "default"
-# Throttling is retried on top of botocore's own retries: these are enough for a 30% throttle rate.
-_retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=KMS_THROTTLING)
-# A principal that is new to IAM can make PutKeyPolicy answer MalformedPolicyDocumentException
-# for a short while; a document that is really malformed fails the same way, so only a few tries
-# (three attempts in all: amazon.aws's backoff counts the first call among its ``retries``).
-_retry_propagation = AWSRetry.jittered_backoff(retries=3, delay=2, max_delay=8, catch_extra_error_codes=["MalformedPolicyDocumentException"])
+from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareKMSError
+from ansible_collections.orgshare.aws.plugins.module_utils._api import get_key_policy
+from ansible_collections.orgshare.aws.plugins.module_utils._api import put_key_policy
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _KEY_ID = r"(?:%s|mrk-[0-9a-f]{32})" % _UUID
@@ -69,24 +58,12 @@ KEY_FORMS = (
 )
 
 
-class OrgShareKMSError(AnsibleAWSError):
-    pass
-
-
 class KeyLockTimeout(OrgShareKMSError):
     pass
 
 
 class KeyPolicyConflictError(OrgShareKMSError):
     pass
-
-
-class KMSErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = OrgShareKMSError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("NotFoundException")
 
 
 def key_id_problem(key_id, region=None, region_source=None):
@@ -108,30 +85,6 @@ def key_id_problem(key_id, region=None, region_source=None):
             )
         return None
     return "is not " + KEY_FORMS
-
-
-# ---- API calls -----------------------------------------------------------------------------------
-
-
-@KMSErrorHandler.list_error_handler("describe key {key_id}", None)
-@_retry
-def describe_key(client, key_id):
-    """The key's KeyMetadata, or None when there is no such key or alias in the client's region."""
-    return client.describe_key(KeyId=key_id)["KeyMetadata"]
-
-
-@KMSErrorHandler.common_error_handler("get the policy of key {key_id}")
-@_retry
-def get_key_policy(client, key_id):
-    """The key policy document as text."""
-    return client.get_key_policy(KeyId=key_id, PolicyName=POLICY_NAME)["Policy"]
-
-
-@KMSErrorHandler.common_error_handler("put the policy of key {key_id}")
-@_retry
-@_retry_propagation
-def put_key_policy(client, key_id, policy_text):
-    client.put_key_policy(KeyId=key_id, PolicyName=POLICY_NAME, Policy=policy_text)
 
 
 # ---- the per-key local lock ----------------------------------------------------------------------

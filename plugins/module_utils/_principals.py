@@ -12,9 +12,9 @@ paths (the ``aws:PrincipalOrgPaths`` form ``o-id/r-root/ou-a/ou-b/``), plus one 
 AWS: ``OrganizationsResolver`` turns bare ``o-``/``ou-`` ids into ARNs and OUs into paths through
 AWS Organizations, caching every answer.
 
-Every validation error is a ``PrincipalError`` (a ``ValueError``) whose message names the option,
+Every validation error is a ``PrincipalError`` (an ``OrgShareInputError``) whose message names the option,
 the bad value and the expected form with an example; modules report it with ``fail_json(msg=...)``.
-AWS errors other than "you may not ask this" are raised as ``AnsibleOrganizationsError`` (an
+AWS errors other than "you may not ask this" are raised as ``_api.AnsibleOrganizationsError`` (an
 ``AnsibleAWSError``) for ``fail_json_aws_error``.
 """
 
@@ -22,10 +22,12 @@ import collections
 import re
 import threading
 
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_organization
+from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_organizational_unit
+from ansible_collections.orgshare.aws.plugins.module_utils._api import list_parents
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
 # aws-iso* partitions exist for ARNs in air-gapped regions; accepting them costs nothing.
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b")
@@ -61,7 +63,6 @@ OU_ARN_FORM = "an OU ARN arn:PARTITION:organizations::MANAGEMENT_ACCOUNT_ID:ou/o
 ACCOUNT_ID_FORM = "a 12-digit AWS account id as a string, e.g. '%s'" % EXAMPLE_ACCOUNT_ID
 ORG_PATH_FORM = "an organization path o-ID/r-ROOT/ou-ROOT-ID/.../ (from the organization down to the OU), e.g. %s" % EXAMPLE_ORG_PATH
 
-ORGANIZATIONS_THROTTLING = ["TooManyRequestsException"]
 # Errors that mean "this caller may not resolve ids" rather than "AWS is broken".
 _DENIED = ["AccessDeniedException", "AccessDenied", "AWSOrganizationsNotInUseException"]
 # moto answers a member account with "not found" where AWS says AccessDenied; both mean the same here.
@@ -73,7 +74,7 @@ CLI_OU_ARN = "aws organizations describe-organizational-unit --organizational-un
 CLI_PARENTS = "aws organizations list-parents --child-id %s"
 
 
-class PrincipalError(ValueError):
+class PrincipalError(OrgShareInputError):
     """A principal value that is malformed, or that cannot be resolved by this caller.
 
     ``option`` and ``value`` name the input; ``str(error)`` is the full message."""
@@ -83,14 +84,6 @@ class PrincipalError(ValueError):
         self.value = value
         self.reason = reason
         super(PrincipalError, self).__init__("%s: %s %s" % (option, _show(value), reason))
-
-
-class AnsibleOrganizationsError(AnsibleAWSError):
-    pass
-
-
-class OrganizationsErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleOrganizationsError
 
 
 def _show(value):
@@ -419,25 +412,7 @@ def org_path_pattern_matches(pattern, path):
     return re.fullmatch(regex, path, re.DOTALL) is not None
 
 
-# ---- AWS Organizations API layer -----------------------------------------------------------------
-
-
-@OrganizationsErrorHandler.common_error_handler("describe the organization")
-@AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=ORGANIZATIONS_THROTTLING)
-def describe_organization(client):
-    return client.describe_organization()["Organization"]
-
-
-@OrganizationsErrorHandler.common_error_handler("describe organizational unit {ou_id}")
-@AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=ORGANIZATIONS_THROTTLING)
-def describe_organizational_unit(client, ou_id):
-    return client.describe_organizational_unit(OrganizationalUnitId=ou_id)["OrganizationalUnit"]
-
-
-@OrganizationsErrorHandler.common_error_handler("list the parents of {child_id}")
-@AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=ORGANIZATIONS_THROTTLING)
-def list_parents(client, child_id):
-    return client.list_parents(ChildId=child_id)["Parents"]
+# ---- resolution through AWS Organizations (the calls are in _api) ---------------------------------
 
 
 def _aws_reason(error):

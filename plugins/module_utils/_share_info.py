@@ -11,10 +11,10 @@ Three parts, each testable alone:
 
 - pure analysis (no boto3): launch permission summaries, snapshot rows, key entries, the problems
   of one image, the final sorted report (``build_report``);
-- the API layer: one small wrapper per AWS call, with retries and error translation;
+- the reads whose "you may not read this" is a finding, over the collection's API layer (``_api``);
 - ``ShareInfoGatherer``: runs the reads concurrently in one bounded thread pool. The main thread
   owns every piece of state; workers only make calls and return answers, so no locking is needed
-  beyond what the API layer caches.
+  beyond what the OrganizationsResolver caches.
 """
 
 import json
@@ -29,16 +29,12 @@ except ImportError:
 
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_images
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
-from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import describe_launch_permissions as _describe_launch_permissions
+from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_snapshot_ids
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import GRANTED
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import NOT_GRANTED
@@ -46,13 +42,10 @@ from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import an
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import principal_access
 from ansible_collections.orgshare.aws.plugins.module_utils._launch_permissions import from_api as launch_permissions_summary
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
-from ansible_collections.orgshare.aws.plugins.module_utils._principals import list_parents
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_organization_arn
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_ou_arn
 
 MAX_WORKERS = 16
-# DescribeSnapshots takes up to 200 values per filter.
-SNAPSHOT_BATCH = 200
 
 PROBLEM_CODES = (
     "account_in_shared_org",
@@ -345,83 +338,32 @@ def membership_from_parent(organization_id, parent, parent_path=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# API layer
+# Reads whose refusal is a finding
 # ---------------------------------------------------------------------------------------------
 
-
-class ShareInfoError(AnsibleAWSError):
-    pass
-
-
-class _EC2ReadErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = ShareInfoError
+# Only the owner of an AMI may read its launch permissions.
+_EC2_UNREADABLE = ["AuthFailure", "UnauthorizedOperation"]
+# A key the caller may not read (another account's key, or a policy that denies it) is a finding,
+# not a failure.
+_KMS_UNREADABLE = ["AccessDeniedException", "NotFoundException", "KMSInvalidStateException"]
 
 
-class _KMSReadErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = ShareInfoError
-
-    @classmethod
-    def _is_missing(cls):
-        # A key the caller may not read (another account's key, or a policy that denies it) is a
-        # finding, not a failure.
-        return is_boto3_error_code(["AccessDeniedException", "NotFoundException", "KMSInvalidStateException"])
-
-
-class _STSErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = ShareInfoError
-
-
-# Throttling is retried on top of botocore's own retries, with short first delays.
-_EC2_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=["RequestLimitExceeded"])
-_KMS_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"])
-_STS_RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20)
-
-
-def describe_region_images(client, params):
-    """DescribeImages (amazon.aws's wrapper: paginated, retried)."""
-    return describe_images(client, **params)
-
-
-def describe_launch_permissions(client, image_id):
+def launch_permissions_if_readable(client, image_id):
     """The LaunchPermissions entries of an image, or None when the caller may not read them
     (only the owner may: AuthFailure) or the image is gone."""
-    try:
-        return _describe_launch_permissions(client, image_id)
-    except is_ansible_aws_error_code(["AuthFailure", "UnauthorizedOperation"]):
-        return None
+    return _api.none_on(_EC2_UNREADABLE, _api.describe_launch_permissions, client, image_id)
 
 
-@_EC2ReadErrorHandler.common_error_handler("describe snapshots")
-@_EC2_RETRY
-def describe_snapshots_by_id(client, snapshot_ids):
-    """The snapshots among ``snapshot_ids`` that the caller can see.
-
-    A ``snapshot-id`` filter rather than ``SnapshotIds``: one snapshot that is not visible (another
-    account's, or deleted) must not fail the whole batch (InvalidSnapshot.NotFound)."""
-    paginator = client.get_paginator("describe_snapshots")
-    result = paginator.paginate(Filters=[{"Name": "snapshot-id", "Values": list(snapshot_ids)}]).build_full_result()
-    return result.get("Snapshots") or []
-
-
-@_KMSReadErrorHandler.list_error_handler("describe key {key_id}", None)
-@_KMS_RETRY
-def describe_key(client, key_id):
+def key_metadata_if_readable(client, key_id):
     """DescribeKey's KeyMetadata, or None when the caller may not describe the key."""
-    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+    return _api.none_on(_KMS_UNREADABLE, _api.describe_key, client, key_id)
 
 
-@_KMSReadErrorHandler.list_error_handler("get the policy of key {key_id}", None)
-@_KMS_RETRY
-def get_key_policy(client, key_id):
+def key_policy_if_readable(client, key_id):
     """The parsed key policy, or None when the caller may not read it (always so for another
     account's key: GetKeyPolicy does not work across accounts)."""
-    return json.loads(client.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
-
-
-@_STSErrorHandler.common_error_handler("get the caller identity")
-@_STS_RETRY
-def caller_account_id(client):
-    return client.get_caller_identity()["Account"]
+    text = _api.none_on(_KMS_UNREADABLE, _api.get_key_policy, client, key_id)
+    return None if text is None else json.loads(text)
 
 
 _NOT_IN_ORG = ["AccountNotFoundException", "ChildNotFoundException"]
@@ -477,7 +419,7 @@ class ShareInfoGatherer:
     def _parent(self, account_id):
         """ListParents of one account: (parent, parent_path, state)."""
         try:
-            parents = list_parents(self.organizations, account_id)
+            parents = _api.list_parents(self.organizations, account_id)
         except AnsibleAWSError as e:
             if isinstance(e, is_ansible_aws_error_code(_NOT_IN_ORG, e)):
                 return None, None, "ok"
@@ -497,8 +439,8 @@ class ShareInfoGatherer:
             return None
 
     # -- scheduling (main thread) -------------------------------------------------------------
-    def _submit(self, tag, func, *args):
-        self._pending[self._pool.submit(func, *args)] = tag
+    def _submit(self, tag, func, *args, **kwargs):
+        self._pending[self._pool.submit(func, *args, **kwargs)] = tag
 
     def _region_failed(self, region, error):
         if region not in self.failed:
@@ -509,7 +451,7 @@ class ShareInfoGatherer:
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
             self._pool = pool
             for region in sorted(self.ec2):
-                self._submit(("images", region), describe_region_images, self.ec2[region], self.describe_params)
+                self._submit(("images", region), _api.describe_images, self.ec2[region], **self.describe_params)
             if self.shared_with_me and self.caller_account_id and self.check_keys and self.organizations is not None:
                 self._want_membership(self.caller_account_id)
             while self._pending:
@@ -546,11 +488,11 @@ class ShareInfoGatherer:
         self.regions[region] = data
         if not self.shared_with_me:
             for image in images:
-                self._submit(("attribute", region, image["ImageId"]), describe_launch_permissions, self.ec2[region], image["ImageId"])
+                self._submit(("attribute", region, image["ImageId"]), launch_permissions_if_readable, self.ec2[region], image["ImageId"])
         if self.check_keys:
             ids = sorted({s for i in images for s in image_snapshot_ids(i)})
-            for batch in batches(ids, SNAPSHOT_BATCH):
-                self._submit(("snapshots", region), describe_snapshots_by_id, self.ec2[region], batch)
+            for batch in batches(ids, _api.SNAPSHOT_BATCH):  # the batches in parallel
+                self._submit(("snapshots", region), _api.describe_snapshots, self.ec2[region], batch)
 
     def _on_attribute(self, region, tag, permissions):
         self.regions[region]["attributes"][tag[2]] = permissions
@@ -607,8 +549,8 @@ class ShareInfoGatherer:
             key_id = snapshot.get("KmsKeyId")
             if key_id and key_id not in data["keys"]:
                 data["keys"][key_id] = [None, None]
-                self._submit(("describe_key", region, key_id), describe_key, self.kms[region], key_id)
-                self._submit(("key_policy", region, key_id), get_key_policy, self.kms[region], key_id)
+                self._submit(("describe_key", region, key_id), key_metadata_if_readable, self.kms[region], key_id)
+                self._submit(("key_policy", region, key_id), key_policy_if_readable, self.kms[region], key_id)
 
     def _on_describe_key(self, region, tag, metadata):
         self.regions[region]["keys"][tag[2]][0] = metadata

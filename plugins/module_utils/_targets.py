@@ -25,12 +25,14 @@ Nothing here takes the module, so every piece is a plain function that unit test
 import collections
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
+
 MAX_WORKERS = 16
 
 Outcome = collections.namedtuple("Outcome", "target result error")
 
 
-class TargetError(ValueError):
+class TargetError(OrgShareInputError):
     """A refused input (raised before any AWS call), or the reason one target cannot be acted on."""
 
 
@@ -112,10 +114,10 @@ def error_text(error):
 
 
 def error_kind(error):
-    """``refused`` for a reason found in the request or the target's state (a ``ValueError``: wrong input,
-    missing AMI, AWS managed key, ...), ``aws_error`` for a call that AWS or the connection failed
-    (throttling past the retries, an endpoint down, access denied): callers such as the role stop
-    on the first kind before any write, and carry on with the other regions on the second."""
+    """``refused`` for a reason found in the request or the target's state (``_errors.OrgShareInputError``,
+    a ``ValueError``: wrong input, missing AMI, AWS managed key, ...), ``aws_error`` for a call that AWS
+    or the connection failed (throttling past the retries, an endpoint down, access denied): callers such
+    as the role stop on the first kind before any write, and carry on with the other regions on the second."""
     return "refused" if isinstance(error, ValueError) else "aws_error"
 
 

@@ -326,18 +326,17 @@ diff:
 
 import threading
 
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
 from ansible_collections.orgshare.aws.plugins.module_utils import _targets
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import validate_region as _ami_copy_validate_region
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permissions as lp
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
-from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_organization_id
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_ou_id
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import normalise_principals
@@ -347,24 +346,8 @@ PRINCIPAL_KINDS = ("organization_arns", "organizational_unit_arns", "account_ids
 TARGET_KEYS = ("image_id", "region")
 
 
-class ShareError(ValueError):
+class ShareError(OrgShareInputError):
     """A reason, found before any write, why the requested change cannot be made."""
-
-
-class KeyErrorHandler(AWSErrorHandler):
-    pass
-
-
-@KeyErrorHandler.common_error_handler("describe KMS key {key_id}")
-@AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=["ThrottlingException"])
-def describe_key(client, key_id):
-    return client.describe_key(KeyId=key_id)["KeyMetadata"]
-
-
-@KeyErrorHandler.common_error_handler("find the caller's account (sts:GetCallerIdentity)")
-@AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=["Throttling"])
-def caller_account(client):
-    return client.get_caller_identity()["Account"]
 
 
 class CallerAccount:
@@ -382,7 +365,7 @@ class CallerAccount:
         with self._lock:
             if self._account is None and self._error is None:
                 try:
-                    self._account = caller_account(self._get_client())
+                    self._account = _api.caller_account_id(self._get_client())
                 except AnsibleAWSError as e:
                     self._error = e
         if self._error is not None:
@@ -419,7 +402,7 @@ def check_snapshot_keys(get_kms, ec2, image, region):
     if not snapshot_ids:
         return None
     key_snapshots = {}
-    for snapshot in _ec2.describe_snapshots(ec2, snapshot_ids):
+    for snapshot in _api.describe_snapshots(ec2, snapshot_ids):
         if snapshot.get("Encrypted") and snapshot.get("KmsKeyId"):
             key_snapshots.setdefault(snapshot["KmsKeyId"], []).append(snapshot["SnapshotId"])
     if not key_snapshots:
@@ -427,7 +410,12 @@ def check_snapshot_keys(get_kms, ec2, image, region):
     kms = get_kms()
     managed_by_aws, customer_keys = [], []
     for key_id in sorted(key_snapshots):
-        metadata = describe_key(kms, key_id)
+        metadata = _api.describe_key(kms, key_id)
+        if metadata is None:
+            raise ShareError(
+                "AMI %s in region %s cannot be shared: the KMS key %s of its snapshot(s) %s does not exist (DescribeKey: "
+                "NotFoundException), so nobody could launch it" % (image["ImageId"], region, key_id, ", ".join(key_snapshots[key_id]))
+            )
         if metadata.get("KeyManager") == AWS_MANAGED:
             managed_by_aws.append(key_id)
         else:
@@ -454,7 +442,7 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
     params = module.params
     state = params["state"]
     warnings = []
-    image = _ec2.get_image(ec2, image_id)
+    image = _api.get_image(ec2, image_id)
     if image is None:
         if state == "absent":
             nothing = lp.empty()
@@ -470,7 +458,7 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
             "its launch permissions" % (image_id, region, image.get("OwnerId"), account)
         )
 
-    entries = _ec2.describe_launch_permissions(ec2, image_id)
+    entries = _api.describe_launch_permissions(ec2, image_id)
     if entries is None:  # deregistered between the two calls
         raise ShareError("AMI %s was not found in region %s" % (image_id, region))
     before = lp.from_api(entries)
@@ -502,7 +490,7 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
 def apply_plan(module, plan, ec2):
     """The one write of a target: ModifyImageAttribute, when the plan changes something (not in check mode)."""
     if plan["changed"] and not module.check_mode:
-        _ec2.modify_launch_permissions(ec2, plan["image_id"], add=lp.to_api(plan["added"]), remove=lp.to_api(plan["removed"]))
+        _api.modify_launch_permissions(ec2, plan["image_id"], add=lp.to_api(plan["added"]), remove=lp.to_api(plan["removed"]))
 
 
 def result_for(module, plan):
@@ -631,7 +619,7 @@ def main():
             result, msg = run_many(module)
         else:
             result = run_one(module)
-    except (PrincipalError, ShareError, _targets.TargetError) as e:
+    except OrgShareInputError as e:  # PrincipalError, ShareError, TargetError: refused input
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)

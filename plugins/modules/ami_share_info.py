@@ -314,12 +314,12 @@ failed_regions:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.orgshare.aws.plugins.module_utils._api import caller_account_id
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import MAX_WORKERS
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import ShareInfoGatherer
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import build_report
-from ansible_collections.orgshare.aws.plugins.module_utils._share_info import caller_account_id
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_images_params
 
 

@@ -355,13 +355,13 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
 from ansible_collections.orgshare.aws.plugins.module_utils import _kms
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
+from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
-from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_organization_id
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_organization_arn
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import validate_account_id
@@ -373,7 +373,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._targets import combi
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import summarise
 
 
-class GrantError(ValueError):
+class GrantError(OrgShareInputError):
     pass
 
 
@@ -397,7 +397,7 @@ def ou_paths(clients, org_id, values):
     paths = []
     for value in values:
         if resolver is None and not (isinstance(value, str) and value.startswith("o-")):
-            resolver = OrganizationsResolver(clients.client("organizations", retry_decorator=AWSRetry.jittered_backoff()))
+            resolver = OrganizationsResolver(clients.client("organizations"))
         path = (resolver or OrganizationsResolver(None)).ou_path(value, option="organizational_units")
         if path.split("/")[0] != org_id:
             raise GrantError(
@@ -457,7 +457,7 @@ class Grant:
 
 def describe(client, key_id, region, label="key_id"):
     """The key's metadata; GrantError for an unknown key or alias and for an AWS managed key."""
-    key = _kms.describe_key(client, key_id)
+    key = _api.describe_key(client, key_id)
     if key is None:
         raise GrantError("{0}: no KMS key or alias {1!r} in region {2}".format(label, key_id, region))
     if key.get("KeyManager") == "AWS":
@@ -629,11 +629,11 @@ def main():
         required_by={"organizational_units": "organization"},
         supports_check_mode=True,
     )
-    errors = (PrincipalError, GrantError, TargetError, _key_policy.KeyPolicyError)
+    # Refused input (PrincipalError, GrantError, TargetError, KeyPolicyError) is an OrgShareInputError.
     if module.params[KEYS_OPTION] is None:
         try:
             result = run(module)
-        except errors as e:
+        except OrgShareInputError as e:
             module.fail_json(msg=str(e))
         except AnsibleAWSError as e:
             module.fail_json_aws_error(e)
@@ -641,7 +641,7 @@ def main():
 
     try:
         entries, changed, msg = run_keys(module)
-    except errors as e:
+    except OrgShareInputError as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)

@@ -8,6 +8,9 @@ import boto3
 import botocore.config
 import pytest
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _principals as p
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
 from orgshare_emulator.fixtures import credentials_for
@@ -199,12 +202,12 @@ def test_throttling_is_retried(aws, org):
 def test_other_aws_errors_are_ansible_aws_errors(aws, org):
     resolver = p.OrganizationsResolver(org_client(aws, attempts=1))
     aws.emulator.inject_faults(schedule={"DescribeOrganization": ["503"]})
-    with pytest.raises(p.AnsibleOrganizationsError) as e:
+    with pytest.raises(_api.AnsibleOrganizationsError) as e:
         resolver.organization_arn(org.id)
-    assert isinstance(e.value, p.AnsibleAWSError)
+    assert isinstance(e.value, AnsibleAWSError)
     assert e.value.message == "Failed to describe the organization"
     aws.emulator.inject_faults(schedule={"ListParents": ["503"]})
-    with pytest.raises(p.AnsibleOrganizationsError) as e:
+    with pytest.raises(_api.AnsibleOrganizationsError) as e:
         resolver.ou_path(org.ou_arn("b"))
     assert e.value.message == "Failed to list the parents of %s" % org.ou_id("b")
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _share_info as si
 
 ORG_ID = "o-abcdefghij"
@@ -91,7 +92,7 @@ def test_describe_images_params(kwargs, expected):
 
 def test_batches_bound_the_size():
     ids = ["snap-%03d" % i for i in range(450)]
-    out = si.batches(ids, si.SNAPSHOT_BATCH)
+    out = si.batches(ids, _api.SNAPSHOT_BATCH)
     assert [len(b) for b in out] == [200, 200, 50]
     assert sum(out, []) == ids
 

@@ -22,6 +22,7 @@ import botocore.config
 
 from orgshare_emulator.fixtures import create_key
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy as kp
 from ansible_collections.orgshare.aws.plugins.module_utils import _kms
 
@@ -232,13 +233,13 @@ def test_malformed_policy_document_is_retried_only_a_few_times(aws):
     aws.emulator.clear_calls()
     started = time.monotonic()
     try:
-        _kms.put_key_policy(kms, key, json.dumps({"Version": "2012-10-17", "Statement": []}))
-    except _kms.OrgShareKMSError as e:
+        _api.put_key_policy(kms, key, json.dumps({"Version": "2012-10-17", "Statement": []}))
+    except _api.OrgShareKMSError as e:
         assert "MalformedPolicyDocumentException" in str(e) and "put the policy of key" in str(e)
     else:
         raise AssertionError("expected OrgShareKMSError")
     attempts = [c for c in aws.emulator.calls if c["action"] == "PutKeyPolicy"]
-    # _kms retries it with AWSRetry.jittered_backoff(retries=3): three attempts in all
+    # _api retries it with AWSRetry.jittered_backoff(retries=3): three attempts in all
     assert len(attempts) == 3 and all(c["error"] == "MalformedPolicyDocumentException" for c in attempts)
     assert time.monotonic() - started < 60
     assert key_policy(aws, key)["Statement"] == [ADMIN]

@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the orgshare.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to this collection: not a public API; may change in any release.
+
+"""The collection's one API layer: one wrapper per AWS call that any module makes.
+
+Every function takes a boto3 client (never the module), retries with one policy (``retry``, below),
+and raises one ``AnsibleAWSError`` subclass per service: ``OrgShareEC2Error`` (an amazon.aws
+``AnsibleEC2Error``), ``OrgShareKMSError``, ``OrgShareSTSError``, ``AnsibleOrganizationsError``.
+Where "it is not there" is an answer rather than a failure, the wrapper says so by its return value:
+
+- ``describe_images`` -> ``[]`` and ``get_image`` -> None: InvalidAMIID.NotFound / InvalidAMIID.Unavailable;
+- ``describe_launch_permissions`` -> None: the image does not exist (any more);
+- ``deregister_image`` -> False: the image is already gone;
+- ``describe_snapshots`` -> only the snapshots the caller can see (a ``snapshot-id`` filter, not
+  ``SnapshotIds``, so one snapshot that is gone or another account's does not fail the batch);
+- ``describe_key`` -> None: NotFoundException (no such key or alias in the client's region).
+
+Callers to whom "you may not read this" is an answer too wrap a call in ``none_on(codes, ...)``.
+
+amazon.aws's own ``module_utils/ec2.py`` image helpers are not used: their backoff starts at 3 s
+(up to 60 s) where the collection's starts at 1 s, their "missing" is InvalidAMIID.Unavailable only,
+and they raise ``AnsibleEC2Error`` itself, which callers catching ``OrgShareEC2Error`` would miss.
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# ---- the retry policy ------------------------------------------------------------------------------
+
+# Retried on top of botocore's own retries; enough for a 30% throttle rate. ``RETRIES`` counts every
+# attempt: amazon.aws's backoff counts the first call among its ``retries``.
+RETRIES = 10
+DELAY = 1
+MAX_DELAY = 20
+# amazon.aws's AWSRetry (module_utils/retries.py, AWSRetry.found) already retries RequestLimitExceeded
+# (EC2 throttling), Throttling (STS), TooManyRequestsException (Organizations), Unavailable,
+# ServiceUnavailable, InternalFailure and InternalError. It lacks KMS's throttling code:
+EXTRA_RETRY_CODES = ["ThrottlingException"]
+retry = AWSRetry.jittered_backoff(retries=RETRIES, delay=DELAY, max_delay=MAX_DELAY, catch_extra_error_codes=EXTRA_RETRY_CODES)
+# Not retried by amazon.aws either: a principal that is new to IAM can make PutKeyPolicy answer
+# MalformedPolicyDocumentException for a short while. A document that is really malformed fails the
+# same way, so only three attempts in all (inside ``retry``, which still retries the throttling).
+_retry_policy_propagation = AWSRetry.jittered_backoff(retries=3, delay=2, max_delay=8, catch_extra_error_codes=["MalformedPolicyDocumentException"])
+
+# ---- errors, one type and one handler per service --------------------------------------------------
+
+
+class OrgShareEC2Error(AnsibleEC2Error):
+    pass
+
+
+class OrgShareKMSError(AnsibleAWSError):
+    pass
+
+
+class OrgShareSTSError(AnsibleAWSError):
+    pass
+
+
+class AnsibleOrganizationsError(AnsibleAWSError):
+    pass
+
+
+class EC2ErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareEC2Error
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound"])
+
+
+class KMSErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareKMSError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("NotFoundException")
+
+
+class STSErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareSTSError
+
+
+class OrganizationsErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleOrganizationsError
+
+
+def error_code(error):
+    """The AWS error code behind an AnsibleAWSError (None when there is none)."""
+    exc = getattr(error, "exception", None)
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return (response.get("Error") or {}).get("Code")
+    return None
+
+
+def none_on(codes, call, *args, **kwargs):
+    """``call(*args, **kwargs)``, or None when it fails with an AWS error whose code is one of ``codes``."""
+    try:
+        return call(*args, **kwargs)
+    except is_ansible_aws_error_code(codes):
+        return None
+
+
+# ---- EC2 -------------------------------------------------------------------------------------------
+
+
+@EC2ErrorHandler.list_error_handler("describe {what}", [])
+@retry
+def describe_images(client, what="images", **params):
+    """DescribeImages with ``params``, every page; [] when the images named in ``ImageIds`` do not exist.
+
+    ``what`` names the images asked for in the error message (``Failed to describe <what>``)."""
+    return client.get_paginator("describe_images").paginate(**params).build_full_result().get("Images") or []
+
+
+def get_image(client, image_id):
+    """The image as DescribeImages gives it, or None when it does not exist in the client's region."""
+    for image in describe_images(client, "image %s" % image_id, ImageIds=[image_id]):
+        if image.get("ImageId") == image_id:
+            return image
+    return None
+
+
+@EC2ErrorHandler.list_error_handler("describe launch permissions of image {image_id}", None)
+@retry
+def describe_launch_permissions(client, image_id):
+    """The image's raw ``LaunchPermissions`` entries (DescribeImageAttribute), or None when the image does not exist."""
+    return client.describe_image_attribute(ImageId=image_id, Attribute="launchPermission").get("LaunchPermissions", [])
+
+
+@EC2ErrorHandler.common_error_handler("modify launch permissions of image {image_id}")
+@retry
+def modify_launch_permissions(client, image_id, add=None, remove=None):
+    """Add and remove structured ``LaunchPermission`` entries in one ModifyImageAttribute call.
+
+    Does nothing (and returns False) when both lists are empty."""
+    request = {}
+    if add:
+        request["Add"] = list(add)
+    if remove:
+        request["Remove"] = list(remove)
+    if not request:
+        return False
+    client.modify_image_attribute(ImageId=image_id, Attribute="launchPermission", LaunchPermission=request)
+    return True
+
+
+# Snapshot ids per DescribeSnapshots call. Unverified: neither the botocore model nor the API reference
+# states a maximum for SnapshotIds or for the values of a filter; 200 keeps each request small.
+SNAPSHOT_BATCH = 200
+
+
+@EC2ErrorHandler.common_error_handler("describe snapshots {snapshot_ids}")
+@retry
+def _describe_snapshot_batch(client, snapshot_ids):
+    paginator = client.get_paginator("describe_snapshots")
+    result = paginator.paginate(Filters=[{"Name": "snapshot-id", "Values": list(snapshot_ids)}]).build_full_result()
+    return result.get("Snapshots") or []
+
+
+def describe_snapshots(client, snapshot_ids):
+    """The snapshots among ``snapshot_ids`` that the caller can see (DescribeSnapshots, SNAPSHOT_BATCH ids a call).
+
+    A ``snapshot-id`` filter rather than ``SnapshotIds``: one snapshot that is not visible (another
+    account's, or deleted) must not fail the whole batch (InvalidSnapshot.NotFound)."""
+    ids = sorted(set(snapshot_ids))
+    snapshots = []
+    for start in range(0, len(ids), SNAPSHOT_BATCH):
+        snapshots.extend(_describe_snapshot_batch(client, ids[start:start + SNAPSHOT_BATCH]))
+    return snapshots
+
+
+@EC2ErrorHandler.common_error_handler("copy image {request[SourceImageId]}")
+@retry
+def copy_image(client, request):
+    """CopyImage in the client's (destination) region; returns the new image id."""
+    return client.copy_image(**request)["ImageId"]
+
+
+@EC2ErrorHandler.deletion_error_handler("deregister image {image_id}")
+@retry
+def deregister_image(client, image_id):
+    """DeregisterImage; False when the image is already gone."""
+    client.deregister_image(ImageId=image_id)
+    return True
+
+
+# ---- KMS -------------------------------------------------------------------------------------------
+
+KEY_POLICY_NAME = "default"  # the only key policy name KMS has
+
+
+@KMSErrorHandler.list_error_handler("describe key {key_id}", None)
+@retry
+def describe_key(client, key_id):
+    """The key's KeyMetadata, or None when there is no such key or alias in the client's region."""
+    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+
+
+@KMSErrorHandler.common_error_handler("get the policy of key {key_id}")
+@retry
+def get_key_policy(client, key_id):
+    """The key policy document as text."""
+    return client.get_key_policy(KeyId=key_id, PolicyName=KEY_POLICY_NAME)["Policy"]
+
+
+@KMSErrorHandler.common_error_handler("put the policy of key {key_id}")
+@retry
+@_retry_policy_propagation
+def put_key_policy(client, key_id, policy_text):
+    client.put_key_policy(KeyId=key_id, PolicyName=KEY_POLICY_NAME, Policy=policy_text)
+
+
+# ---- STS -------------------------------------------------------------------------------------------
+
+
+@STSErrorHandler.common_error_handler("find the caller's account (sts:GetCallerIdentity)")
+@retry
+def caller_account_id(client):
+    """The caller's account id (GetCallerIdentity)."""
+    return client.get_caller_identity()["Account"]
+
+
+# ---- Organizations ---------------------------------------------------------------------------------
+
+
+@OrganizationsErrorHandler.common_error_handler("describe the organization")
+@retry
+def describe_organization(client):
+    return client.describe_organization()["Organization"]
+
+
+@OrganizationsErrorHandler.common_error_handler("describe organizational unit {ou_id}")
+@retry
+def describe_organizational_unit(client, ou_id):
+    return client.describe_organizational_unit(OrganizationalUnitId=ou_id)["OrganizationalUnit"]
+
+
+@OrganizationsErrorHandler.common_error_handler("list the parents of {child_id}")
+@retry
+def list_parents(client, child_id):
+    return client.list_parents(ChildId=child_id)["Parents"]
