@@ -72,6 +72,19 @@ def test_aws_managed_key_does_not_block_removals(aws, run_module):
     assert launch_permissions(aws, image_id) == NONE
 
 
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_snapshot_key_that_does_not_exist_is_refused(aws, run_module, check_mode):
+    # DescribeKey answers NotFoundException (a deleted key): nobody could launch the AMI.
+    missing = "arn:aws:kms:%s:%s:key/00000000-0000-0000-0000-000000000000" % (aws.region, aws.account_id)
+    image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": missing}])
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"image_id": image_id, "account_ids": [A1]}, check_mode=check_mode)
+    assert result.failed
+    assert image_id in result.msg and missing in result.msg and "does not exist" in result.msg
+    assert aws.write_calls() == []
+    assert launch_permissions(aws, image_id) == NONE
+
+
 def test_customer_managed_key_shares_with_a_warning(aws, run_module):
     key_arn = _cmk(aws)
     image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
