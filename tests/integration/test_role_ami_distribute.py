@@ -6,6 +6,8 @@ missing key that converges once fixed, the audit, an older copy under another ke
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -245,3 +247,28 @@ def test_the_role_in_a_loop_shares_each_image_only_with_its_own_principals(aws, 
         assert len(first_copies[r]) == 1 and len(second_copies[r]) == 1
         assert launch_permissions(aws, r, first_copies[r][0]) == sorted([world["ou_arn"], world["account"]])
         assert launch_permissions(aws, r, second_copies[r][0]) == ["444455556666"]
+
+
+def test_audit_fails_when_a_region_cannot_be_read_and_reports_where_it_runs(aws, world, run_playbook, tmp_path):
+    assert run_playbook(PLAY, role_vars(aws, world, tmp_path)).returncode == 0
+    aws.emulator.inject_faults(rate=1.0, kind="503", regions=["eu-west-1"])
+    try:
+        # as from a shell in tmp_path (the shell sets PWD), without audit_report: the default location
+        env = dict(aws.env(), PWD=str(tmp_path))
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               os.path.join(ROOT, "playbooks", "audit.yml"),
+               "-e", json.dumps({"audit_regions": [SOURCE] + COPY_REGIONS, "audit_aws_endpoint_url": aws.endpoint_url})]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(tmp_path), timeout=900, check=False)
+        partial = run_playbook(
+            os.path.join(ROOT, "playbooks", "audit.yml"),
+            {"audit_regions": [SOURCE] + COPY_REGIONS, "audit_aws_endpoint_url": aws.endpoint_url, "audit_allow_partial": True},
+        )
+    finally:
+        aws.emulator.clear_faults()
+    assert proc.returncode != 0
+    assert "1 region(s) could not be read" in proc.stdout and "eu-west-1" in proc.stdout
+    # the default report goes where ansible-playbook runs (run_playbook runs it in tmp_path), with what was read
+    data = json.loads((tmp_path / "ami-share-audit.json").read_text())
+    assert sorted(i["region"] for i in data["images"]) == sorted([SOURCE, "us-west-2"])
+    assert [r["region"] for r in data["failed_regions"]] == ["eu-west-1"]
+    assert partial.returncode == 0, partial.stdout[-3000:]
