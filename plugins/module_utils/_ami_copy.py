@@ -23,7 +23,6 @@ import json
 import re
 import time
 from collections import namedtuple
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareEC2Error
 from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareKMSError
@@ -34,6 +33,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_
 from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_snapshots
 from ansible_collections.orgshare.aws.plugins.module_utils._api import error_code
 from ansible_collections.orgshare.aws.plugins.module_utils._api import get_image
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import run_targets
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_snapshot_ids
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import is_image_id
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
@@ -453,16 +453,13 @@ class AmiCopier:
 
     def _map(self, func, items):
         """Run ``func`` on each item in parallel threads; results in the items' order; the first error is raised
-        only after every call finished (no region's request is abandoned half-way)."""
-        items = list(items)
-        if not items:
-            return []
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(items))) as pool:
-            futures = [pool.submit(func, item) for item in items]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        only after every call finished (no region's request is abandoned half-way). The collection's one runner
+        (``_targets.run_targets``) does the threads."""
+        outcomes = run_targets(func, items, max_workers=MAX_WORKERS)
+        errors = [o.error for o in outcomes if o.error is not None]
         if errors:
             raise errors[0]
-        return [f.result() for f in futures]
+        return [o.result for o in outcomes]
 
     def _kms(self, region):
         client = self.kms_clients.get(region)
