@@ -28,6 +28,16 @@ _THROTTLE = {
     "organizations": ("TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress.", 400),
     "sts": ("Throttling", "Rate exceeded", 400),
 }
+# kind "denied": the caller's IAM policies do not allow the action. Codes: EC2 API Reference, "Error codes for
+# the Amazon EC2 API" (UnauthorizedOperation, 403) https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html;
+# KMS and Organizations API References, "Common Errors" (AccessDeniedException, 400); STS: AccessDenied, 403
+# (IAM "Troubleshoot access denied error messages"). Not retried by botocore or amazon.aws.
+_DENIED = {
+    "ec2": ("UnauthorizedOperation", "You are not authorized to perform this operation.", 403),
+    "kms": ("AccessDeniedException", "User is not authorized to perform this operation.", 400),
+    "organizations": ("AccessDeniedException", "You don't have permissions to access this resource.", 400),
+    "sts": ("AccessDenied", "User is not authorized to perform this operation.", 403),
+}
 
 
 def parse_request(environ, body):
@@ -143,7 +153,8 @@ class _Middleware:
             call.status, call.error = 503, "ServiceUnavailable"
             start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "0")])
             return [b""]
-        code, message, status = _THROTTLE.get(service, ("Throttling", "Rate exceeded", 400))
+        table = _DENIED if kind == "denied" else _THROTTLE
+        code, message, status = table.get(service, ("Throttling", "Rate exceeded", 400) if kind != "denied" else ("AccessDenied", "Access denied", 403))
         call.status, call.error = status, code
         if service in ("ec2",):
             body = (
@@ -161,7 +172,7 @@ class _Middleware:
         else:
             body = json.dumps({"__type": code, "message": message}).encode()
             ctype = "application/x-amz-json-1.1"
-        reason = {400: "Bad Request", 503: "Service Unavailable"}[status]
+        reason = {400: "Bad Request", 403: "Forbidden", 503: "Service Unavailable"}[status]
         start_response("%d %s" % (status, reason), [("Content-Type", ctype), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -287,7 +298,8 @@ class Emulator:
 
     def inject_faults(self, rate=0.0, actions=None, kind="throttle", schedule=None, seed=1, regions=None):
         """Fail a share ``rate`` of the calls to ``actions`` (all when None) in ``regions`` (all when None) with ``kind``
-        ("throttle": the service's throttling error; "503": an empty HTTP 503), and/or answer
+        ("throttle": the service's throttling error; "503": an empty HTTP 503; "denied": the service's access-denied
+        error), and/or answer
         the next calls of each action in ``schedule`` ({action: ["throttle", None, "503", ...]})."""
         self.knobs.fault_rate = float(rate)
         self.knobs.fault_actions = list(actions) if actions else None

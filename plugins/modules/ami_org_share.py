@@ -27,7 +27,8 @@ description:
     see M(orgshare.aws.ami_copy) and the role C(orgshare.aws.ami_distribute)).
   - >-
     IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute), C(ec2:ModifyImageAttribute),
-    C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(sts:GetCallerIdentity) and, only to resolve bare organization or OU ids,
+    C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy) (with O(check_key_policy)), C(sts:GetCallerIdentity) and,
+    only to resolve bare organization or OU ids,
     C(organizations:DescribeOrganization) and C(organizations:DescribeOrganizationalUnit).
 author:
   - orgshare.aws maintainers (@orgshare)
@@ -98,6 +99,15 @@ options:
       - Ignored with O(state=absent).
     type: bool
     default: false
+  check_key_policy:
+    description:
+      - When principals are added to an AMI encrypted with customer managed keys, read each key's policy
+        (C(kms:GetKeyPolicy)) and warn only when, as analysed, it does not let every added principal use the key
+        for a launch, or when the analysis cannot tell, or the policy cannot be read (the warning says which).
+      - V(false) reads no key policy and gives no such warning (the role C(orgshare.aws.ami_distribute) grants the keys
+        itself and checks every launch at the end with M(orgshare.aws.ami_share_info)).
+    type: bool
+    default: true
 notes:
   - Supports check mode (the result, with the same keys, is the prediction and nothing is written),
     diff mode (C(diff.before) and C(diff.after) in the shape of RV(launch_permissions)), and is idempotent.
@@ -105,7 +115,8 @@ notes:
   - Removing an account that is also covered by a shared organization or OU succeeds, yet the account keeps its
     access through the organization or OU; the module warns when this may be the case.
   - AMIs whose snapshots are encrypted with a customer managed key can be shared, but launches fail until the key
-    policy lets the new principals use the key; the module warns, see M(orgshare.aws.kms_org_grant).
+    policy lets the new principals use the key; the module warns when the key policy, as analysed, does not
+    (see O(check_key_policy) and M(orgshare.aws.kms_org_grant)).
   - Throttling (C(RequestLimitExceeded)) is retried with a jittered backoff.
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -331,6 +342,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
+from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
 from ansible_collections.orgshare.aws.plugins.module_utils import _targets
 from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import validate_region as _ami_copy_validate_region
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
@@ -429,10 +441,37 @@ def check_snapshot_keys(get_kms, ec2, image, region):
             "customer managed key (module orgshare.aws.ami_copy, or role orgshare.aws.ami_distribute) and share the copy."
             % (image_id, region, ", ".join(snapshots), ", ".join(managed_by_aws))
         )
+    return customer_keys
+
+
+def key_policy_warning(kms, image_id, region, customer_keys, added):
+    """The warning (or None) when a key policy, as analysed, does not let every added principal use the key,
+    or could not be read: only then are launches by those principals at risk."""
+    principals = (
+        [("organization", v) for v in added.get("organization_arns") or []]
+        + [("organizational_unit", v) for v in added.get("organizational_unit_arns") or []]
+        + [("account", v) for v in added.get("account_ids") or []]
+    )
+    if not principals:
+        return None
+    gaps = []
+    for key_arn in customer_keys:
+        try:
+            policy = _api.get_key_policy(kms, key_arn)
+        except AnsibleAWSError as e:
+            gaps.append("the policy of key %s could not be read (%s), so whether they may use it is unknown" % (key_arn, e))
+            continue
+        for kind, value in principals:
+            verdict, reason = _key_policy.principal_access(policy, kind, value)
+            if verdict == _key_policy.NOT_GRANTED:
+                gaps.append("key %s: %s" % (key_arn, reason))
+            elif verdict != _key_policy.GRANTED:
+                gaps.append("key %s: %s (the analysis cannot tell)" % (key_arn, reason))
+    if not gaps:
+        return None
     return (
-        "AMI %s in region %s is encrypted with the customer managed key(s) %s: sharing works, but launches by the new "
-        "principals fail unless the key policy lets them use the key(s); grant that with orgshare.aws.kms_org_grant."
-        % (image_id, region, ", ".join(customer_keys))
+        "AMI %s in region %s is encrypted with the customer managed key(s) %s, and launches by the new principals may fail: "
+        "%s. Grant the key(s) with orgshare.aws.kms_org_grant." % (image_id, region, ", ".join(customer_keys), "; ".join(gaps))
     )
 
 
@@ -472,9 +511,11 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
         purge=params["purge"] and state == "present",
     )
     if not lp.is_empty(added):
-        warning = check_snapshot_keys(get_kms, ec2, image, region)
-        if warning:
-            warnings.append(warning)
+        customer_keys = check_snapshot_keys(get_kms, ec2, image, region)
+        if customer_keys and params["check_key_policy"]:
+            warning = key_policy_warning(get_kms(), image_id, region, customer_keys, added)
+            if warning:
+                warnings.append(warning)
     covered = lp.accounts_still_covered(removed, after)
     if covered:
         warnings.append(
@@ -606,6 +647,7 @@ def main():
         public=dict(type="bool"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge=dict(type="bool", default=False),
+        check_key_policy=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -51,10 +51,14 @@ def test_schedule_answers_the_next_calls_of_an_action(aws, knobs):
     ]
 
 
-@pytest.mark.parametrize("service,call,code", [("kms", "list_keys", "ThrottlingException"), ("organizations", "list_roots", "TooManyRequestsException")])
-def test_throttling_error_is_the_services_own(aws, knobs, service, call, code):
+@pytest.mark.parametrize("service,call,code,kind", [
+    ("kms", "list_keys", "ThrottlingException", "throttle"), ("organizations", "list_roots", "TooManyRequestsException", "throttle"),
+    ("kms", "list_keys", "AccessDeniedException", "denied"), ("organizations", "list_roots", "AccessDeniedException", "denied"),
+    ("ec2", "describe_images", "UnauthorizedOperation", "denied"), ("sts", "get_caller_identity", "AccessDenied", "denied"),
+])
+def test_fault_errors_are_the_services_own(aws, knobs, service, call, code, kind):
     client = raw_client(aws, service)
-    knobs.inject_faults(rate=1.0, kind="throttle", actions=[call.title().replace("_", "")])
+    knobs.inject_faults(rate=1.0, kind=kind, actions=[call.title().replace("_", "")])
     assert error_of(getattr(client, call))[0] == code
 
 

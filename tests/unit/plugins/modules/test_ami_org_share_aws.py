@@ -85,13 +85,47 @@ def test_a_snapshot_key_that_does_not_exist_is_refused(aws, run_module, check_mo
     assert launch_permissions(aws, image_id) == NONE
 
 
-def test_customer_managed_key_shares_with_a_warning(aws, run_module):
+def test_customer_managed_key_not_granted_shares_with_a_warning(aws, run_module):
     key_arn = _cmk(aws)
     image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
     result = four_steps(aws, run_module, {"image_id": image_id, "ou_arns": [OTHER_OU]}, perms(ous=[OTHER_OU]))
     warning = [w for w in warnings_of(result) if image_id in w]
     assert len(warning) == 1
-    assert key_arn in warning[0] and "orgshare.aws.kms_org_grant" in warning[0] and "customer managed" in warning[0]
+    assert key_arn in warning[0] and "orgshare.aws.kms_org_grant" in warning[0] and "does not allow" in warning[0]
+
+
+def test_no_key_warning_when_the_key_policy_already_allows_the_principals(aws, run_module):
+    key_arn = _cmk(aws)
+    image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
+    granted = run_module("kms_org_grant", {"key_id": key_arn, "account_ids": [A1]})
+    assert not granted.failed, granted.msg
+    result = run_module(MODULE, {"image_id": image_id, "account_ids": [A1]})
+    assert result["changed"] is True
+    assert launch_permissions(aws, image_id) == perms(accounts=[A1])
+    assert [w for w in warnings_of(result) if image_id in w] == []
+
+
+def test_an_unreadable_key_policy_is_said_not_silenced(aws, run_module):
+    key_arn = _cmk(aws)
+    image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
+    aws.emulator.inject_faults(rate=1.0, kind="denied", actions=["GetKeyPolicy"])
+    try:
+        result = run_module(MODULE, {"image_id": image_id, "account_ids": [A1]})
+    finally:
+        aws.emulator.clear_faults()
+    assert launch_permissions(aws, image_id) == perms(accounts=[A1])
+    warning = [w for w in warnings_of(result) if image_id in w]
+    assert len(warning) == 1 and "could not be read" in warning[0] and key_arn in warning[0] and "AccessDeniedException" in warning[0]
+
+
+def test_check_key_policy_false_reads_no_key_policy(aws, run_module):
+    key_arn = _cmk(aws)
+    image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"image_id": image_id, "account_ids": [A1], "check_key_policy": False})
+    assert launch_permissions(aws, image_id) == perms(accounts=[A1])
+    assert [w for w in warnings_of(result) if image_id in w] == []
+    assert [c for c in aws.emulator.calls if c["action"] == "GetKeyPolicy"] == []
 
 
 def test_unencrypted_ami_needs_no_kms(aws, run_module):
