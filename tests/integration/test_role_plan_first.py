@@ -245,6 +245,7 @@ def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(
         assert result[region]["launch_permissions"]["organizational_unit_arns"] == [world["ou_arn"]]
         assert result[region]["problems"] == []
     assert "FAILED - RETRYING" not in first.stdout
+    assert "WARNING" not in first.stdout + first.stderr  # a clean run warns of nothing (no false key alarm)
 
     aws.emulator.clear_calls()
     second = run(aws, tmp_path, play(tmp_path), v)
