@@ -42,8 +42,13 @@ DELAY = 1
 MAX_DELAY = 20
 # amazon.aws's AWSRetry (module_utils/retries.py, AWSRetry.found) already retries RequestLimitExceeded
 # (EC2 throttling), Throttling (STS), TooManyRequestsException (Organizations), Unavailable,
-# ServiceUnavailable, InternalFailure and InternalError. It lacks KMS's throttling code:
-EXTRA_RETRY_CODES = ["ThrottlingException"]
+# ServiceUnavailable, InternalFailure and InternalError. It lacks KMS's throttling code, and the codes
+# of server errors that come without one: botocore then gives the HTTP status as the code
+# (botocore/parsers.py, the generic error parsing: ``str(response["status_code"])``), e.g. an empty
+# HTTP 503. AWS retries 5xx answers ("Error retries and exponential backoff in AWS",
+# https://docs.aws.amazon.com/general/latest/gr/api-retries.html); every call here is safe to repeat
+# (ModifyImageAttribute and PutKeyPolicy set a state, CopyImage carries a client token).
+EXTRA_RETRY_CODES = ["ThrottlingException", "500", "502", "503", "504"]
 retry = AWSRetry.jittered_backoff(retries=RETRIES, delay=DELAY, max_delay=MAX_DELAY, catch_extra_error_codes=EXTRA_RETRY_CODES)
 # Not retried by amazon.aws either: a principal that is new to IAM can make PutKeyPolicy answer
 # MalformedPolicyDocumentException for a short while. A document that is really malformed fails the

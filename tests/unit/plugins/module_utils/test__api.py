@@ -29,6 +29,23 @@ def test_retry_adds_only_codes_amazon_aws_does_not_retry():
     assert AWSRetry.found("ThrottlingException", _api.EXTRA_RETRY_CODES)  # KMS
 
 
+def test_an_empty_503_is_retried_past_botocores_attempts(aws):
+    # a client that makes one attempt (so only the collection's retry policy retries), then four
+    # empty 503 answers in a row (botocore's own mode would give up after 3 attempts)
+    import boto3
+    import botocore.config
+
+    ec2 = boto3.client("ec2", region_name=aws.region, endpoint_url=aws.endpoint_url, aws_access_key_id="AKIAORGSHARETESTING1",
+                       aws_secret_access_key="x", config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    aws.emulator.inject_faults(schedule={"DescribeImages": ["503"] * 4})
+    try:
+        assert _api.get_image(ec2, MISSING_AMI) is None
+    finally:
+        aws.emulator.clear_faults()
+    statuses = [c["status"] for c in actions(aws, "DescribeImages")]
+    assert statuses == [503] * 4 + [400]  # then AWS's answer: InvalidAMIID.NotFound, read as "no such image"
+
+
 def test_missing_things_are_answers(aws):
     ec2, kms = aws.client("ec2"), aws.client("kms")
     assert _api.get_image(ec2, MISSING_AMI) is None
