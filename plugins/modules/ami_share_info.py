@@ -17,7 +17,7 @@ description:
     batches, each key's policy once however many AMIs use it) run concurrently in a bounded pool
     of 16 workers.
   - A region that fails (no access, throttled past retries) is reported in RV(failed_regions) and
-    the other regions are still returned.
+    the other regions are still returned; the module then fails unless O(allow_partial=true).
   - "Problems reported, in RV(images[].problems), by code
     V(aws_managed_key) (a snapshot uses the AWS managed key, so the AMI cannot be shared),
     V(key_not_granted) (the AMI is shared with a principal the key policy does not let use the key:
@@ -83,6 +83,13 @@ options:
         and no key problem is reported.
     type: bool
     default: true
+  allow_partial:
+    description:
+      - With V(false), a region that could not be read (no access, no connection, throttled past the retries) fails the
+        module, naming each such region and why; the regions that were read are returned all the same.
+      - With V(true), such regions are only listed in RV(failed_regions) and the module succeeds: a partial answer.
+    type: bool
+    default: false
 notes:
   - Read-only. Supports check mode (the result is the same) and never reports a change;
     diff mode does not apply. Running it twice gives the same answer when AWS has not changed.
@@ -331,6 +338,7 @@ def main():
         shared_with_me=dict(type="bool", default=False),
         regions=dict(type="list", elements="str"),
         check_keys=dict(type="bool", default=True),
+        allow_partial=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -363,6 +371,13 @@ def main():
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 
+    if report.get("failed_regions") and not params["allow_partial"]:
+        module.fail_json(
+            msg="%d region(s) could not be read, so the answer is incomplete: %s. The regions that were read are returned; "
+            "set allow_partial=true to accept a partial answer."
+            % (len(report["failed_regions"]), "; ".join("%s: %s" % (f["region"], f["reason"]) for f in report["failed_regions"])),
+            changed=False, **report
+        )
     module.exit_json(changed=False, **report)
 
 

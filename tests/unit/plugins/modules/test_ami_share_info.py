@@ -237,10 +237,16 @@ def test_a_failing_region_is_reported_and_the_others_returned(aws, run_module):
     ec2 = aws.client("ec2")
     image_id = image(ec2, "survivor")
     result = run_module("ami_share_info", {"regions": ["us-east-1", "xx-nowhere-1"]})
-    assert not result.failed
+    # a read that could not be made is a failure, not "nothing found"
+    assert result.failed
+    assert result.msg.startswith("1 region(s) could not be read, so the answer is incomplete: xx-nowhere-1: ")
     assert [i["image_id"] for i in result["images"]] == [image_id]
     assert [f["region"] for f in result["failed_regions"]] == ["xx-nowhere-1"]
     assert result["failed_regions"][0]["reason"]
+    partial = run_module("ami_share_info", {"regions": ["us-east-1", "xx-nowhere-1"], "allow_partial": True})
+    assert not partial.failed
+    assert [i["image_id"] for i in partial["images"]] == [image_id]
+    assert [f["region"] for f in partial["failed_regions"]] == ["xx-nowhere-1"]
 
 
 # ---- regions, filters, owners, check_keys -------------------------------------------------------
