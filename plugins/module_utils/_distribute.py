@@ -422,7 +422,13 @@ def write_plan(inputs, copy_check, share_check, grant_checks, failed_regions):
     failed = set(failed_regions or {})
     grants = []
     for check in grant_checks or []:
-        keys = [k for k in _changed_targets(check, "keys", "key_id") if k["region"] not in failed]
+        if inputs["state"] == "absent":
+            # the check ran before the AMIs were unshared: an AMI of this run still counted as needing the grant
+            # (kms_org_grant keeps a grant another AMI needs). The revocation runs on every key, after the unshare.
+            keys = [{"key_id": e.get("kms_key_arn") or e.get("key_arn") or e["key_id"], "region": e["region"]}
+                    for e in check.get("keys") or [] if not e.get("failed") and e["region"] not in failed]
+        else:
+            keys = [k for k in _changed_targets(check, "keys", "key_id") if k["region"] not in failed]
         if keys:
             call = dict((k, (check.get("item") or {}).get(k)) for k in ("organization", "organizational_units", "account_ids"))
             call["keys"] = keys

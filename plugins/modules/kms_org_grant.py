@@ -125,6 +125,17 @@ options:
         for AWS resources (EBS creates one when it launches an instance from an encrypted snapshot).
     type: bool
     default: true
+  revoke_in_use:
+    description:
+      - "With O(state=absent), a grant that another AMI still needs is kept: the caller's AMIs in the key's region
+        with a snapshot encrypted with the key, that are still shared with the organization (or one of its OUs),
+        with the OU (or an OU below it), or with the account, keep that principal's grant, and RV(kept) and a
+        warning say what was kept for which AMIs. Unshare those AMIs first (M(orgshare.aws.ami_org_share)), or set
+        V(true) to remove the grants anyway (launches from those AMIs by those principals then fail)."
+      - Needs C(ec2:DescribeImages), C(ec2:DescribeSnapshots), C(ec2:DescribeImageAttribute) and, for nested OUs,
+        C(organizations:ListParents) (an OU whose place cannot be read keeps the grant, as it may need it).
+    type: bool
+    default: false
 notes:
   - >-
     Check mode is supported and predicts the result with the same keys as a real run (for each key of O(keys));
@@ -132,7 +143,9 @@ notes:
   - The module is idempotent; a second run with the same options reports no change and makes no write.
   - >-
     IAM permissions: the module calls C(kms:DescribeKey), C(kms:GetKeyPolicy), C(kms:PutKeyPolicy) and, only to turn OU ARNs or ids into
-    paths, C(organizations:ListParents) (and C(organizations:DescribeOrganization) for bare OU ids).
+    paths, C(organizations:ListParents) (and C(organizations:DescribeOrganization) for bare OU ids); with O(state=absent)
+    (unless O(revoke_in_use)), C(ec2:DescribeImages), C(ec2:DescribeSnapshots) and C(ec2:DescribeImageAttribute) to find the
+    AMIs that still need a grant.
   - >-
     Concurrent writers: PutKeyPolicy replaces the whole document and has no conditional write. Runs on one host serialise on the key
     with a lock file (C(fcntl.flock)) under C($ORGSHARE_KMS_LOCK_DIR) or the temporary directory; with O(keys), up to 16 keys are
@@ -245,6 +258,29 @@ covered_by_organization:
   description: Whether the grant covers the whole organization after the run (always V(false) without O(organization)).
   returned: with O(key_id)
   type: bool
+kept:
+  description:
+    - With O(state=absent) (and not O(revoke_in_use)), the grants kept because other AMIs still need them.
+  returned: with O(key_id) and O(state=absent)
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: V(organization), V(organizational_unit) (its organization path) or V(account).
+      type: str
+      returned: always
+      sample: organizational_unit
+    principal:
+      description: The organization id, OU path or account id.
+      type: str
+      returned: always
+      sample: o-exampleorgid/r-ab12/ou-ab12-11111111/
+    needed_by:
+      description: The AMIs (in the key's region, encrypted with the key) still shared with it.
+      type: list
+      elements: str
+      returned: always
+      sample: ["ami-0123456789abcdef0"]
 granted_account_ids:
   description:
     - The accounts the C(OrgShareAccountUse) and C(OrgShareAccountGrants) statements grant after the run, sorted
@@ -346,6 +382,7 @@ keys:
       sample: "keys[1].key_id: no KMS key or alias 'alias/golden-images' in region eu-west-1"
 """
 
+import copy
 import re
 
 try:
@@ -357,6 +394,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _api
+from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
+from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permissions as lp
 from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
 from ansible_collections.orgshare.aws.plugins.module_utils import _kms
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
@@ -429,15 +468,19 @@ class Grant:
                             allow_grants=params["allow_grants"])
         self.ou_values = params["organizational_units"]
         self.paths = []
+        self.revoke_org = True  # False: leave the organization's statements alone (another AMI needs them)
+        self.keep_in_use = params["state"] == "absent" and not params.get("revoke_in_use")
+        self.resolver = None
 
     def resolve(self, clients):
         """Turn OU ARNs and ids into paths (AWS Organizations, where needed): once per call."""
         self.paths = ou_paths(clients, self.org_id, self.ou_values) if self.org_id else []
+        self.resolver = OrganizationsResolver(clients.client("organizations")) if self.org_id and self.keep_in_use else None
 
     def planner(self, partition):
         def plan(policy):
             changed, covered = False, False
-            if self.org_id:
+            if self.org_id and self.revoke_org:
                 changed, policy, _org_statements, covered = _key_policy.plan(policy, self.org_id, self.paths, **self.options)
             if self.account_ids is not None:
                 accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(
@@ -455,6 +498,96 @@ class Grant:
         return plan
 
 
+# ---- revocation keeps what another AMI still needs -------------------------------------------------
+
+
+def images_using_key(ec2, key_arn):
+    """{image id: launch permissions (our shape)} of the caller's AMIs in the client's region that have a
+    snapshot encrypted with ``key_arn`` (DescribeImages, DescribeSnapshots, DescribeImageAttribute)."""
+    images = _api.describe_images(ec2, "the caller's images", Owners=["self"])
+    snapshots_of = {}
+    for image in images:
+        ids = _ec2.image_snapshot_ids(image, encrypted_only=True)
+        if ids:
+            snapshots_of[image["ImageId"]] = ids
+    wanted = sorted(set(i for ids in snapshots_of.values() for i in ids))
+    key_of = dict((snap["SnapshotId"], snap.get("KmsKeyId")) for snap in (_api.describe_snapshots(ec2, wanted) if wanted else []))
+    out = {}
+    for image_id in sorted(snapshots_of):
+        if any(key_of.get(i) == key_arn for i in snapshots_of[image_id]):
+            entries = _api.describe_launch_permissions(ec2, image_id)
+            if entries is not None:
+                out[image_id] = lp.from_api(entries)
+    return out
+
+
+def _ou_id(arn):
+    return arn.rsplit("/", 1)[-1]
+
+
+def _org_of_ou_arn(arn):
+    return arn.split(":ou/", 1)[1].split("/", 1)[0]
+
+
+def in_use(grant, images, resolver):
+    """What of ``grant``'s revocation the AMIs in ``images`` (shared, under the key) still need.
+
+    Returns (org_needed_by, {path: needed_by}, {account: needed_by}, notes): ``needed_by`` a sorted list of
+    image ids. The organization-wide statement is needed by an AMI shared with the organization or one of
+    its OUs; an OU path by an AMI shared with that OU or an OU below it (its path is read through
+    Organizations; when it cannot be, the path is kept, as it may be needed, and a note says so); an
+    account statement by an AMI shared with that account."""
+    org_needed, path_needed, account_needed, notes = set(), {}, {}, []
+    org_id = grant.org_id
+    paths = list(grant.paths) if org_id else []
+    for image_id, perms in sorted(images.items()):
+        if org_id:
+            org_arns = [a for a in perms["organization_arns"] if a.rsplit("/", 1)[-1] == org_id]
+            ou_arns = [a for a in perms["organizational_unit_arns"] if _org_of_ou_arn(a) == org_id]
+            if not paths and (org_arns or ou_arns):
+                org_needed.add(image_id)
+            for path in paths:
+                target = path.rstrip("/").rsplit("/", 1)[-1]
+                for arn in ou_arns:
+                    if _ou_id(arn) == target:
+                        path_needed.setdefault(path, set()).add(image_id)
+                        continue
+                    try:
+                        shared_path = resolver.ou_path(arn)
+                    except Exception as e:  # pylint: disable=broad-except  # unknown: keep, and say why
+                        path_needed.setdefault(path, set()).add(image_id)
+                        notes.append("the place of OU %s (shared with AMI %s) in the organization could not be read (%s), so the "
+                                     "grant for %s is kept: it may be needed" % (arn, image_id, e, path))
+                        continue
+                    if shared_path.startswith(path):
+                        path_needed.setdefault(path, set()).add(image_id)
+        for account in grant.account_ids or []:
+            if account in perms["account_ids"]:
+                account_needed.setdefault(account, set()).add(image_id)
+    return (sorted(org_needed), dict((k, sorted(v)) for k, v in path_needed.items()),
+            dict((k, sorted(v)) for k, v in account_needed.items()), notes)
+
+
+def narrowed(grant, org_needed, path_needed, account_needed):
+    """A copy of ``grant`` that revokes only what no other AMI needs, and the list of what was kept."""
+    kept = []
+    narrow = copy.copy(grant)
+    if grant.org_id and not grant.paths and org_needed:
+        narrow.revoke_org = False
+        kept.append(dict(kind="organization", principal=grant.org_id, needed_by=org_needed))
+    if grant.org_id and grant.paths:
+        narrow.paths = [p for p in grant.paths if p not in path_needed]
+        kept += [dict(kind="organizational_unit", principal=p, needed_by=path_needed[p]) for p in grant.paths if p in path_needed]
+        if not narrow.paths:
+            narrow.revoke_org = False
+    if grant.account_ids is not None:
+        narrow.account_ids = [a for a in grant.account_ids if a not in account_needed]
+        kept += [dict(kind="account", principal=a, needed_by=account_needed[a]) for a in grant.account_ids if a in account_needed]
+        if not narrow.account_ids:
+            narrow.account_ids = None
+    return narrow, kept
+
+
 def describe(client, key_id, region, label="key_id"):
     """The key's metadata; GrantError for an unknown key or alias and for an AWS managed key."""
     key = _api.describe_key(client, key_id)
@@ -468,12 +601,22 @@ def describe(client, key_id, region, label="key_id"):
     return key
 
 
-def converge(client, key, region, grant, check_mode, diff, warnings):
+def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
     """What run() does for one described key: its result dict; warnings are appended to ``warnings``."""
     state = key.get("KeyState")
     if state in ("Disabled", "PendingDeletion", "PendingReplicaDeletion"):
         warnings.append("Key {0} is in state {1}: the grant is written, but nobody can use the key until it is enabled".format(key["Arn"], state))
     partition = key["Arn"].split(":")[1]
+    kept = []
+    if grant.keep_in_use and ec2 is not None:
+        org_needed, path_needed, account_needed, notes = in_use(grant, images_using_key(ec2, key["Arn"]), grant.resolver)
+        grant, kept = narrowed(grant, org_needed, path_needed, account_needed)
+        warnings.extend(notes)
+        for item in kept:
+            warnings.append(
+                "Kept the grant of key {0} to {1} {2}: AMI(s) {3} in {4}, encrypted with this key, are still shared with it "
+                "(revoke_in_use=true removes it anyway)".format(key["Arn"], item["kind"].replace("_", " "), item["principal"],
+                                                               ", ".join(item["needed_by"]), region))
     changed, before, after, ours, covered = _kms.converge_key_policy(client, key["Arn"], grant.planner(partition), check_mode=check_mode)
     if grant.state == "absent" and grant.paths and covered:
         warnings.append(
@@ -491,6 +634,8 @@ def converge(client, key, region, grant, check_mode, diff, warnings):
         covered_by_organization=covered,
         granted_account_ids=_key_policy.granted_account_ids(after),
     )
+    if grant.keep_in_use:
+        result["kept"] = kept
     if diff:
         result["diff"] = dict(before=before, after=after)
     return result
@@ -510,9 +655,10 @@ def run(module):
     client = clients.client("kms")
     region = client.meta.region_name
     key = describe(client, params["key_id"], region)
+    ec2 = clients.client("ec2", region) if grant.keep_in_use else None
     warnings = []
     try:
-        return converge(client, key, region, grant, module.check_mode, module._diff, warnings)
+        return converge(client, key, region, grant, module.check_mode, module._diff, warnings, ec2=ec2)
     finally:
         for warning in warnings:
             module.warn(warning)
@@ -580,6 +726,7 @@ def run_keys(module):
     grant.resolve(clients)
     # Every client in this thread, from the one session (boto3 sessions are not thread-safe; their clients are)
     kms = clients.clients("kms", sorted(set(t["region"] for t in targets)))
+    ec2 = clients.clients("ec2", sorted(set(t["region"] for t in targets))) if grant.keep_in_use else {}
 
     described = run_targets(lambda t: describe(kms[t["region"]], t["key_id"], t["region"], label=t["label"] + ".key_id"), targets)
     refused = same_key_errors(described)
@@ -587,7 +734,7 @@ def run_keys(module):
 
     def apply(target):
         return converge(kms[target["region"]], keys[target["index"]], target["region"], grant, module.check_mode, module._diff,
-                        target["warnings"])
+                        target["warnings"], ec2=ec2.get(target["region"]))
 
     applied = dict((o.target["index"], o) for o in run_targets(apply, [t for t in targets if t["index"] in keys]))
     outcomes = []
@@ -621,6 +768,7 @@ def main():
         purge=dict(type="bool", default=False),
         actions=dict(type="list", elements="str"),
         allow_grants=dict(type="bool", default=True),
+        revoke_in_use=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -272,3 +272,36 @@ def test_audit_fails_when_a_region_cannot_be_read_and_reports_where_it_runs(aws,
     assert sorted(i["region"] for i in data["images"]) == sorted([SOURCE, "us-west-2"])
     assert [r["region"] for r in data["failed_regions"]] == ["eu-west-1"]
     assert partial.returncode == 0, partial.stdout[-3000:]
+
+
+def test_unsharing_one_ami_keeps_the_key_grants_another_ami_needs(aws, world, run_playbook, tmp_path):
+    # two golden AMIs under the same key in every region, both shared with the same OU and account
+    second = make_image(
+        aws.client("ec2", SOURCE), "golden-2",
+        volumes=[{"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": world["keys"][SOURCE]}],
+    )
+    v = role_vars(aws, world, tmp_path)
+    for name in ("ami_distribute_source_image_id", "ami_distribute_organizational_unit_arns", "ami_distribute_account_ids"):
+        del v[name]
+    v["images"] = [{"image_id": i, "ous": [world["ou_arn"]], "accounts": [world["account"]]} for i in (world["image_id"], second)]
+    assert run_playbook(PLAY_LOOP, v).returncode == 0
+
+    unshare = run_playbook(os.path.join(ROOT, "playbooks", "unshare.yml"), role_vars(aws, world, tmp_path))
+    assert unshare.returncode == 0, unshare.stdout[-4000:]
+    first_copies, second_copies = copies(aws, world["image_id"]), copies(aws, second)
+    assert launch_permissions(aws, SOURCE, world["image_id"]) == []
+    assert launch_permissions(aws, SOURCE, second) == sorted([world["ou_arn"], world["account"]])
+    for r in COPY_REGIONS:
+        assert launch_permissions(aws, r, first_copies[r][0]) == []
+        assert launch_permissions(aws, r, second_copies[r][0]) == sorted([world["ou_arn"], world["account"]])
+    for key in world["keys"].values():  # the second AMI's launches still work: its grants are kept
+        assert world["ou_path"] + "*" in key_policy_text(aws, key)
+        assert world["account"] in key_policy_text(aws, key)
+    assert "Kept the grant" in unshare.stdout + unshare.stderr
+
+    # once the second is unshared too, nothing needs the grants: they go
+    v2 = role_vars(aws, world, tmp_path, ami_distribute_source_image_id=second)
+    assert run_playbook(os.path.join(ROOT, "playbooks", "unshare.yml"), v2).returncode == 0
+    for key in world["keys"].values():
+        assert world["ou_path"] not in key_policy_text(aws, key)
+        assert world["account"] not in key_policy_text(aws, key)
