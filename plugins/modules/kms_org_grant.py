@@ -117,8 +117,17 @@ options:
       - The key actions the consumers get, in the C(OrgShareUse-...) and C(OrgShareAccountUse) statements.
       - Default, what launching from an encrypted shared AMI needs,
         C(kms:Decrypt), C(kms:DescribeKey), C(kms:Encrypt), C(kms:GenerateDataKey*), C(kms:ReEncrypt*).
+      - Each must be a KMS action botocore's KMS model knows (or C(kms:ReEncryptFrom) / C(kms:ReEncryptTo)); a pattern
+        with C(*) must match at least one, so a typo such as C(kms:Decrpyt) is refused before any write.
+      - C(*) and C(kms:*) are refused unless O(allow_wildcard_actions=true).
     type: list
     elements: str
+  allow_wildcard_actions:
+    description:
+      - Accept C(*) or C(kms:*) in O(actions), which gives the consumers every key action, C(kms:PutKeyPolicy) and
+        C(kms:ScheduleKeyDeletion) included.
+    type: bool
+    default: false
   allow_grants:
     description:
       - Whether to keep the statements C(OrgShareGrants-...) and C(OrgShareAccountGrants) that let consumers create grants
@@ -446,12 +455,46 @@ def ou_paths(clients, org_id, values):
     return sorted(set(paths))
 
 
-def validate_actions(actions):
+# IAM permissions of KMS that are not API operations: ReEncrypt is authorised as kms:ReEncryptFrom on the
+# source key and kms:ReEncryptTo on the destination key (AWS KMS Developer Guide, "AWS KMS permissions",
+# https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html).
+PERMISSION_ONLY_ACTIONS = ("ReEncryptFrom", "ReEncryptTo")
+WILDCARD_ACTIONS = ("*", "kms:*")
+
+
+def known_kms_actions():
+    """Every KMS action name: the operations of botocore's KMS service model, plus the permission-only ones."""
+    import botocore.session  # the module needs botocore anyway (AnsibleAWSModule checks it)
+
+    model = botocore.session.get_session().get_service_model("kms")
+    return sorted(set(model.operation_names) | set(PERMISSION_ONLY_ACTIONS))
+
+
+def _pattern_matches(pattern, name):
+    return re.match("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", name, re.IGNORECASE) is not None
+
+
+def validate_actions(actions, allow_wildcard=False, known=None):
+    """The ``actions`` option: KMS actions botocore knows (wildcards must match one), never ``*`` / ``kms:*`` unless allowed."""
     if actions is None:
         return None
     bad = [a for a in actions if not isinstance(a, str) or not (a == "*" or a.lower().startswith("kms:"))]
     if bad or not actions:
         raise GrantError("actions: expected a non-empty list of KMS actions such as kms:Decrypt or kms:ReEncrypt*, got {0!r}".format(bad or actions))
+    wild = [a for a in actions if a.lower() in WILDCARD_ACTIONS]
+    if wild and not allow_wildcard:
+        raise GrantError(
+            "actions: {0} would let every consumer of the organization / OUs / accounts do everything with the key, "
+            "kms:PutKeyPolicy and kms:ScheduleKeyDeletion included; list the actions they need (the default is what a "
+            "launch needs), or set allow_wildcard_actions=true".format(", ".join(wild))
+        )
+    known = known if known is not None else known_kms_actions()
+    unknown = [a for a in actions if a.lower() not in WILDCARD_ACTIONS and not any(_pattern_matches(a[4:], k) for k in known)]
+    if unknown:
+        raise GrantError(
+            "actions: {0} {1} no KMS action (checked against the KMS actions botocore knows); expected names such as "
+            "kms:Decrypt, kms:GenerateDataKey*, kms:ReEncrypt*".format(", ".join(repr(a) for a in unknown), "matches" if len(unknown) == 1 else "match")
+        )
     return actions
 
 
@@ -464,7 +507,7 @@ class Grant:
         if params["account_ids"] is not None:
             self.account_ids = sorted(set(validate_account_id(a, option="account_ids") for a in params["account_ids"]))
         self.state = params["state"]
-        self.options = dict(state=params["state"], purge=params["purge"], actions=validate_actions(params["actions"]),
+        self.options = dict(state=params["state"], purge=params["purge"], actions=validate_actions(params["actions"], params.get("allow_wildcard_actions")),
                             allow_grants=params["allow_grants"])
         self.ou_values = params["organizational_units"]
         self.paths = []
@@ -769,6 +812,7 @@ def main():
         actions=dict(type="list", elements="str"),
         allow_grants=dict(type="bool", default=True),
         revoke_in_use=dict(type="bool", default=False),
+        allow_wildcard_actions=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

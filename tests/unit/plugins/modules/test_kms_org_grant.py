@@ -380,6 +380,10 @@ BAD = [
     ("bare OU id without Organizations", {"organization": ORG, "organizational_units": ["ou-ab12-aaaaaaaa"]},
      r"organizational_units.*ou-ab12-aaaaaaaa"),
     ("bad action", {"organization": ORG, "actions": ["s3:GetObject"]}, r"actions: expected a non-empty list of KMS actions"),
+    ("misspelt action", {"organization": ORG, "actions": ["kms:Decrpyt"]}, r"actions: 'kms:Decrpyt' matches no KMS action"),
+    ("pattern matching nothing", {"organization": ORG, "actions": ["kms:Decrypt", "kms:Launch*"]}, r"'kms:Launch\*' matches no KMS action"),
+    ("wildcard", {"organization": ORG, "actions": ["*"]}, r"actions: \* would let every consumer.*allow_wildcard_actions=true"),
+    ("kms wildcard", {"organization": ORG, "actions": ["kms:Decrypt", "kms:*"]}, r"actions: kms:\* would let every consumer"),
     ("bad account id", {"account_ids": ["111122223333", "12345"]}, r"account_ids.*'12345'.*12-digit"),
     ("account ARN for an account id", {"organization": ORG, "account_ids": ["arn:aws:iam::111122223333:root"]},
      r"account_ids.*arn:aws:iam::111122223333:root"),
@@ -465,15 +469,34 @@ def test_converges_under_30_percent_throttling(aws, run_module):
 def test_documented_iam_actions_are_the_actions_called(aws, run_module):
     from ansible_collections.orgshare.aws.plugins.modules import kms_org_grant
 
-    documented = set(re.findall(r"C\(((?:kms|organizations):[A-Za-z]+)\)", kms_org_grant.DOCUMENTATION.split("IAM permissions", 1)[1]
+    documented = set(re.findall(r"C\(((?:kms|organizations|ec2):[A-Za-z]+)\)", kms_org_grant.DOCUMENTATION.split("IAM permissions", 1)[1]
                                 .split("  - ", 1)[0]))
     orgs = aws.client("organizations")
     org = orgs.create_organization(FeatureSet="ALL")["Organization"]
     root = orgs.list_roots()["Roots"][0]["Id"]
     ou = orgs.create_organizational_unit(ParentId=root, Name="w")["OrganizationalUnit"]
     key = new_key(aws)
+    # an AMI under the key: state=absent looks for the AMIs that still need the grant
+    from orgshare_emulator.fixtures import make_image
+
+    make_image(aws.client("ec2"), "under-the-key", volumes=[{"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": key}])
     aws.emulator.clear_calls()
     for args in ({"organizational_units": [ou["Arn"]]}, {"organizational_units": [ou["Id"]], "state": "absent"}):
         result = run_module(MODULE, dict(args, key_id=key, organization=org["Id"]))
         assert not result.failed, result.msg
     assert aws.emulator.actions() == documented
+
+
+def test_wildcard_actions_only_when_allowed_explicitly(aws, run_module):
+    key = new_key(aws)
+    result = run_module(MODULE, {"key_id": key, "organization": ORG, "actions": ["kms:*"], "allow_wildcard_actions": True})
+    assert not result.failed, result.msg
+    use = [s for s in key_policy(aws, key)["Statement"] if s.get("Sid") == "OrgShareUse-" + ORG]
+    assert len(use) == 1 and use[0]["Action"] in ("kms:*", ["kms:*"])
+
+
+def test_action_patterns_and_permission_only_actions_are_known():
+    from ansible_collections.orgshare.aws.plugins.modules.kms_org_grant import validate_actions
+
+    actions = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:ReEncryptFrom", "kms:CreateGrant", "KMS:describekey"]
+    assert validate_actions(actions) == actions
