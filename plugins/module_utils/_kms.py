@@ -33,6 +33,7 @@ import errno
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import threading
 
@@ -56,6 +57,10 @@ KEY_FORMS = (
     "a key id (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-...), a key ARN "
     "(arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), an alias name (alias/NAME) or an alias ARN (arn:aws:kms:REGION:ACCOUNT:alias/NAME)"
 )
+
+
+class KeyLockError(OrgShareKMSError):
+    """The local lock directory or file is not safe to use (another user could hijack or block the lock)."""
 
 
 class KeyLockTimeout(OrgShareKMSError):
@@ -92,6 +97,29 @@ def key_id_problem(key_id, region=None, region_source=None):
 
 def lock_dir():
     return os.environ.get("ORGSHARE_KMS_LOCK_DIR") or os.path.join(tempfile.gettempdir(), "orgshare-aws-kms-locks-%d" % os.getuid())
+
+
+def safe_lock_dir(directory):
+    """Create the lock directory private (0700) if needed, and refuse one that another user could use against us:
+    a symlink, not a directory, not owned by this user, or open to the group or others."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.lstat(directory)
+    except OSError as e:
+        raise KeyLockError(message="Cannot create the local lock directory %s: %s" % (directory, e))
+    problem = None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        problem = "is not a directory (a symlink?)"
+    elif info.st_uid != os.getuid():
+        problem = "belongs to uid %d, not to this user (uid %d)" % (info.st_uid, os.getuid())
+    elif info.st_mode & 0o077:
+        problem = "has mode %04o; it must be private to this user (0700)" % stat.S_IMODE(info.st_mode)
+    if problem:
+        raise KeyLockError(
+            message="The local lock directory %s %s, so another user could hijack or block the key-policy lock: remove it, "
+            "or set ORGSHARE_KMS_LOCK_DIR to a private directory" % (directory, problem)
+        )
+    return directory
 
 
 def lock_path(key_arn, directory=None):
@@ -138,9 +166,19 @@ def key_lock(key_arn, timeout=600, directory=None):
         yield None
         return
     path = lock_path(key_arn, directory)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    safe_lock_dir(os.path.dirname(path))
     try:
+        # never follow a symlink planted where the lock file goes (it would make us create or lock another file)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as e:
+        raise KeyLockError(message="Cannot open the local lock file %s for key %s: %s (a symlink there is refused)" % (path, key_arn, e))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            raise KeyLockError(
+                message="The local lock file %s for key %s is not a regular file of this user (uid %d, found uid %d): remove it"
+                % (path, key_arn, os.getuid(), info.st_uid)
+            )
         if not _take_flock(fd, timeout):
             raise KeyLockTimeout(message="Timed out after %ss waiting for the local lock on key %s (%s)" % (timeout, key_arn, path))
         yield path
