@@ -298,6 +298,11 @@ def validate_account_id(value, option="account_ids"):
             problem = "is an organization or OU id, not an account id"
         elif digits != value and ACCOUNT_ID_RE.fullmatch(digits):
             problem = "is not a 12-digit AWS account id; write it without dashes or spaces ('%s')" % digits
+        elif value.isdigit() and len(value) < 12:
+            problem = (
+                "is not a 12-digit AWS account id: it has %d digits. If it was written unquoted in YAML, the number lost its "
+                "leading zero(s): quote account ids, e.g. '012345678901'" % len(value)
+            )
         else:
             problem = "is not a 12-digit AWS account id"
     raise PrincipalError(option, value, "%s; expected %s" % (problem, ACCOUNT_ID_FORM))

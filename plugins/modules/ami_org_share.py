@@ -444,6 +444,41 @@ def check_snapshot_keys(get_kms, ec2, image, region):
     return customer_keys
 
 
+# AWS allows at most 1,000 sharing entities (accounts, organizations, OUs) per AMI per region (EC2 User Guide,
+# "Amazon EC2 AMI quotas", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-quotas.html); the accounts inside
+# a shared organization or OU do not count.
+MAX_SHARING_ENTITIES = 1000
+
+
+def region_partition(region):
+    """The partition of a region name (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b)."""
+    for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso")):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def check_partition(added, region):
+    """Refuse organization / OU ARNs of another partition than the AMI's region: AWS would accept nothing useful."""
+    partition = region_partition(region)
+    wrong = [a for a in added["organization_arns"] + added["organizational_unit_arns"] if a.split(":")[1] != partition]
+    if wrong:
+        raise ShareError(
+            "%s: the ARN(s) are of another partition than region %s (partition %s); an AMI can only be shared with an "
+            "organization or OU of its own partition: give arn:%s:organizations::... ARNs" % (", ".join(wrong), region, partition, partition)
+        )
+
+
+def check_quota(after, image_id, region):
+    count = len(after["organization_arns"]) + len(after["organizational_unit_arns"]) + len(after["account_ids"])
+    if count > MAX_SHARING_ENTITIES:
+        raise ShareError(
+            "AMI %s in region %s would be shared with %d accounts, organizations and OUs; AWS allows at most %d per AMI per "
+            "region (EC2 AMI quotas). Share with an organization or OU instead of its accounts one by one"
+            % (image_id, region, count, MAX_SHARING_ENTITIES)
+        )
+
+
 def key_policy_warning(kms, image_id, region, customer_keys, added):
     """The warning (or None) when a key policy, as analysed, does not let every added principal use the key,
     or could not be read: only then are launches by those principals at risk."""
@@ -511,6 +546,8 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
         purge=params["purge"] and state == "present",
     )
     if not lp.is_empty(added):
+        check_partition(added, region)
+        check_quota(after, image_id, region)
         customer_keys = check_snapshot_keys(get_kms, ec2, image, region)
         if customer_keys and params["check_key_policy"]:
             warning = key_policy_warning(get_kms(), image_id, region, customer_keys, added)

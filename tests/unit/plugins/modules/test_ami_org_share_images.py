@@ -285,3 +285,35 @@ def test_throttling_of_concurrent_targets_converges(aws, run_module):
     assert launch_permissions(aws, images[0], US) == perms(accounts=[A1])
     assert launch_permissions(aws, images[1], EU) == perms(accounts=[A1])
     assert launch_permissions(aws, images[2], US) == perms(accounts=[A1])
+
+
+# ---- accepted, written and useless: refused before any write ---------------------------------------
+def test_an_organization_of_another_partition_is_refused(aws, run_module):
+    us_image = plain_image(aws, region=US)
+    cn_org = "arn:aws-cn:organizations::111122223333:organization/o-exampleorg1"
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"images": [{"image_id": us_image}], "organization_arns": [cn_org]})
+    assert result.failed
+    assert cn_org in result.msg and "partition aws" in result.msg
+    assert aws.write_calls() == []
+    assert launch_permissions(aws, us_image, US) == NONE
+
+
+def test_more_than_1000_sharing_entities_are_refused(aws, run_module):
+    us_image = plain_image(aws, region=US)
+    accounts = ["%012d" % (100000000000 + i) for i in range(1001)]
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"image_id": us_image, "account_ids": accounts})
+    assert result.failed
+    assert "1001 accounts, organizations and OUs" in result.msg and "at most 1000" in result.msg
+    assert aws.write_calls() == []
+    assert launch_permissions(aws, us_image, US) == NONE
+
+
+def test_an_account_id_that_lost_its_leading_zero_gets_a_quote_it_hint(aws, run_module):
+    us_image = plain_image(aws, region=US)
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"image_id": us_image, "account_ids": [12345678901]})
+    assert result.failed
+    assert "11 digits" in result.msg and "quote account ids" in result.msg
+    assert aws.emulator.calls == []
