@@ -209,16 +209,21 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
     if verdicts is None:
         verdicts = {}
     problems = []
+
+    def problem(code, message, **fields):
+        problems.append(dict(fields, code=code, message=message))
+
     lp = launch_permissions or {}
     if lp.get("public"):
-        problems.append(("public", "The AMI is public: every AWS account can launch it."))
+        problem("public", "The AMI is public: every AWS account can launch it.", principal="all", principal_kind="public")
     for account_id in lp.get("account_ids") or []:
         for via in account_reached_through(account_id, memberships.get(account_id), lp):
-            problems.append((
+            problem(
                 "account_in_shared_org",
                 "Account %s is shared explicitly and is also reached through %s: removing the account alone "
                 "will not revoke its access." % (account_id, via),
-            ))
+                account_id=account_id, principal=via, principal_kind="organization_or_ou",
+            )
     if principals is None:
         principals = shared_principals(lp)
     if check_keys:
@@ -228,26 +233,29 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
                 by_key.setdefault(row["kms_key_id"], []).append(row)
         for key_id in sorted(by_key):
             entry = keys.get(key_id) or key_entry(key_id, None, None)
+            about = dict(kms_key_arn=entry["key_arn"], snapshot_ids=sorted(r["snapshot_id"] for r in by_key[key_id]))
             label = "%s (%s)" % (
                 entry["key_arn"],
                 ", ".join("%s on %s" % (r["snapshot_id"], r["device_name"]) for r in by_key[key_id]),
             )
             if entry["key_manager"] == "AWS":
-                problems.append((
+                problem(
                     "aws_managed_key",
                     "Key %s is the AWS managed key: an AMI with snapshots encrypted with it cannot be shared; "
                     "copy the AMI with a customer managed key." % label,
-                ))
+                    **about
+                )
                 continue
             if not principals:
                 continue
             policy = policies.get(key_id)
             if policy is None:
-                problems.append((
+                problem(
                     "key_policy_unreadable",
                     "The policy of key %s could not be read, so whether %s may use it is unknown."
                     % (label, ", ".join(principal_label(k, v) for k, v in principals)),
-                ))
+                    principals=[v for k, v in principals], **about
+                )
                 continue
             for kind, value in principals:
                 cache_key = (key_id, kind, value)
@@ -257,18 +265,23 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
                 if verdict == GRANTED:
                     continue
                 if verdict == NOT_GRANTED:
-                    problems.append((
+                    problem(
                         "key_not_granted",
                         "The policy of key %s does not let %s use the key, so launches from there will fail: %s"
                         % (entry["key_arn"], principal_label(kind, value), reason),
-                    ))
+                        principal=value, principal_kind=kind, **about
+                    )
                 else:
-                    problems.append((
+                    problem(
                         "key_grant_unknown",
                         "Whether the policy of key %s lets %s use the key could not be decided: %s"
                         % (entry["key_arn"], principal_label(kind, value), reason),
-                    ))
-    return [{"code": c, "message": m} for c, m in sorted(set(problems))]
+                        principal=value, principal_kind=kind, **about
+                    )
+    unique = {}
+    for item in problems:
+        unique.setdefault((item["code"], item["message"]), item)
+    return [unique[k] for k in sorted(unique)]
 
 
 def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_paths, memberships,
@@ -302,9 +315,24 @@ def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_pa
         "launch_permissions": lp,
         "snapshots": rows,
         "kms_keys": [keys.get(k) or key_entry(k, None, None) for k in key_ids],
-        "problems": image_problems(lp, rows, keys, policies, ou_paths, memberships, principals, check_keys, verdicts),
+        "problems": [dict(p, region=region, image_id=image["ImageId"]) for p in
+                     image_problems(lp, rows, keys, policies, ou_paths, memberships, principals, check_keys, verdicts)
+                     + hidden_key_problems(rows, snapshots_by_id, shared_with_me and check_keys, caller_account_id)],
         "notes": notes,
     }
+
+
+def hidden_key_problems(rows, snapshots_by_id, consumer, caller_account_id):
+    """Consumer side: snapshots the caller cannot see have keys nobody checked: a problem, not silence."""
+    hidden = sorted(r["snapshot_id"] for r in rows if r["snapshot_id"] not in snapshots_by_id)
+    if not consumer or not hidden:
+        return []
+    return [{
+        "code": "key_grant_unknown",
+        "message": "The snapshots %s are not visible to this account, so whether it may use their KMS keys (and launch the "
+                   "AMI) could not be checked." % ", ".join(hidden),
+        "snapshot_ids": hidden, "principal": caller_account_id, "principal_kind": "account",
+    }]
 
 
 def build_report(gathered, shared_with_me=False, check_keys=True):

@@ -27,7 +27,9 @@ description:
     V(key_policy_unreadable) (the key policy could not be read, so no analysis was made),
     V(account_in_shared_org) (an explicitly shared account is also reached through a shared organization
     or OU, so removing the account alone will not revoke its access) and
-    V(public) (the AMI is public)."
+    V(public) (the AMI is public). Each problem also carries the fields it is about (region, AMI, principal,
+    account, key, snapshots), so that automation needs no prose parsing. With O(shared_with_me), snapshots the
+    caller cannot see make a V(key_grant_unknown) problem (their keys could not be checked)."
   - V(account_in_shared_org) needs the account's place in the organization, which only the management
     account or a delegated administrator may read (C(organizations:ListParents)). When the caller may
     not read it, the problem is not reported (it is reported only when certain), and key checks for
@@ -294,6 +296,49 @@ images:
           type: str
           returned: always
           sample: "The policy of key arn:aws:kms:... does not let organization arn:aws:organizations::... use the key ..."
+        region:
+          description: The region of the AMI.
+          type: str
+          returned: always
+          sample: eu-west-1
+        image_id:
+          description: The AMI.
+          type: str
+          returned: always
+          sample: ami-0123456789abcdef0
+        principal:
+          description:
+            - The principal the problem is about (organization or OU ARN, account id, or V(all) for V(public)); for
+              V(account_in_shared_org), the organization or OU that also reaches the account.
+          type: str
+          returned: for every code but V(aws_managed_key) and V(key_policy_unreadable)
+          sample: arn:aws:organizations::111122223333:organization/o-exampleorgid
+        principal_kind:
+          description: V(organization), V(organizational_unit), V(account), V(public) or V(organization_or_ou).
+          type: str
+          returned: with RV(images[].problems[].principal)
+          sample: organization
+        principals:
+          description: Whom the AMI is shared with, for V(key_policy_unreadable).
+          type: list
+          elements: str
+          returned: for V(key_policy_unreadable)
+        account_id:
+          description: The account shared explicitly, for V(account_in_shared_org).
+          type: str
+          returned: for V(account_in_shared_org)
+          sample: "444455556666"
+        kms_key_arn:
+          description: The key, for the key problems.
+          type: str
+          returned: for V(aws_managed_key), V(key_not_granted), V(key_grant_unknown), V(key_policy_unreadable)
+          sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        snapshot_ids:
+          description: The snapshots encrypted with that key (or, on the consumer side, not visible).
+          type: list
+          elements: str
+          returned: for the key problems
+          sample: ["snap-0123456789abcdef0"]
     notes:
       description: What could not be read for this AMI, and why.
       returned: always

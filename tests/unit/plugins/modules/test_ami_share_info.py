@@ -173,6 +173,18 @@ def test_each_problem_from_its_scenario_and_absent_when_right(aws, run_module, s
     assert org.member in dup and org.ou_a["Arn"] in dup
     assert aws.write_calls() == []
 
+    # problems are data: the fields they are about, beside code and message (no prose parsing needed)
+    not_granted = images[ids["key_not_granted"]]["problems"][0]
+    snapshot_ids = sorted(s["snapshot_id"] for s in images[ids["key_not_granted"]]["snapshots"] if s["kms_key_id"])
+    assert {k: v for k, v in not_granted.items() if k != "message"} == {
+        "code": "key_not_granted", "kms_key_arn": keys["default"], "snapshot_ids": snapshot_ids, "principal": org.arn,
+        "principal_kind": "organization", "region": "us-east-1", "image_id": ids["key_not_granted"]}
+    in_org = images[ids["account_in_shared_ou"]]["problems"][0]
+    assert (in_org["code"], in_org["account_id"], in_org["principal"], in_org["region"]) == (
+        "account_in_shared_org", org.member, org.ou_a["Arn"], "us-east-1")
+    public = images[ids["public"]]["problems"][0]
+    assert (public["code"], public["principal"], public["image_id"]) == ("public", "all", ids["public"])
+
 
 def test_image_entry_shape(aws, run_module, scenario):
     ids, org, keys = scenario["ids"], scenario["org"], scenario["keys"]
