@@ -338,6 +338,9 @@ def test_shared_with_me_from_a_second_account(aws, run_module):
     assert got["owner_id"] == "123456789012"
     assert got["launch_permissions"] == {"organization_arns": None, "organizational_unit_arns": None, "account_ids": None, "public": False}
     assert got["notes"]
+    # the owner's snapshots are not visible to this account: their keys could not be checked, which is a problem
+    assert [(p["code"], p["principal"]) for p in got["problems"]] == [("key_grant_unknown", OTHER_ACCOUNT)]
+    assert got["problems"][0]["snapshot_ids"] == sorted(s["snapshot_id"] for s in got["snapshots"])
 
 
 # ---- documentation ------------------------------------------------------------------------------------
