@@ -115,7 +115,9 @@ def _stage_result(inputs, targets, info=None, share_check=None, share_run=None, 
     failed.update(d.info_failures(info))
     failed.update(d.write_failures([_ran(share_run)], "images", "image_id"))
     result = d.final_result(inputs, targets, info, [_ran(share_check), _ran(share_run)], failed)
-    return {"result": result, "failed_regions": failed, "blocking": d.blocking_problems(result), "failure": d.failure_message(failed)}
+    principals = d.resolved_principals(inputs, _ran(share_check))
+    return {"result": result, "failed_regions": failed, "blocking": d.blocking_problems(result, principals),
+            "failure": d.failure_message(failed)}
 
 
 STAGES = {

@@ -557,13 +557,23 @@ def info_failures(info):
     return out
 
 
-def blocking_problems(result):
-    """The final check's problems that make a launch by one of the run's principals fail."""
+def blocking_problems(result, principals=None):
+    """The final check's problems that make a launch by one of the run's principals fail.
+
+    ``principals``: the run's principals (bare ids resolved); a key problem about another principal (someone else's
+    share of the AMI) is reported in the result but does not fail the run. None: every key problem counts."""
+    ours = None
+    if principals is not None:
+        ours = set(principals.get("organization_arns") or []) | set(principals.get("organizational_unit_arns") or []) | set(
+            principals.get("account_ids") or [])
     out = []
     for region in sorted(result):
         for problem in result[region].get("problems") or []:
-            if problem.get("code") in BLOCKING_PROBLEMS:
-                out.append("%s %s: %s" % (region, result[region].get("image_id"), problem.get("message")))
+            if problem.get("code") not in BLOCKING_PROBLEMS:
+                continue
+            if ours is not None and problem.get("principal") is not None and problem["principal"] not in ours:
+                continue
+            out.append("%s %s: %s" % (region, result[region].get("image_id"), problem.get("message")))
     return out
 
 

@@ -261,7 +261,8 @@ def test_audit_fails_when_a_region_cannot_be_read_and_reports_where_it_runs(aws,
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(tmp_path), timeout=900, check=False)
         partial = run_playbook(
             os.path.join(ROOT, "playbooks", "audit.yml"),
-            {"audit_regions": [SOURCE] + COPY_REGIONS, "audit_aws_endpoint_url": aws.endpoint_url, "audit_allow_partial": True},
+            {"audit_regions": [SOURCE] + COPY_REGIONS, "audit_aws_endpoint_url": aws.endpoint_url, "audit_allow_partial": True,
+             "audit_report": str(tmp_path / "partial")},
         )
     finally:
         aws.emulator.clear_faults()
@@ -305,3 +306,19 @@ def test_unsharing_one_ami_keeps_the_key_grants_another_ami_needs(aws, world, ru
     for key in world["keys"].values():
         assert world["ou_path"] not in key_policy_text(aws, key)
         assert world["account"] not in key_policy_text(aws, key)
+
+
+def test_someone_elses_share_does_not_fail_the_run_but_is_reported(aws, world, run_playbook, tmp_path):
+    assert run_playbook(PLAY, role_vars(aws, world, tmp_path)).returncode == 0
+    copy = copies(aws, world["image_id"])["us-west-2"][0]
+    # a member account at the root (outside the role's OU), shared by hand, with no key grant: the key policy does not let
+    # it launch, but it is not a principal the role was given
+    stranger = aws.client("organizations").create_account(Email="s@example.com", AccountName="stranger")["CreateAccountStatus"]["AccountId"]
+    aws.client("ec2", "us-west-2").modify_image_attribute(
+        ImageId=copy, Attribute="launchPermission", LaunchPermission={"Add": [{"UserId": stranger}]})
+    proc = run_playbook(PLAY, role_vars(aws, world, tmp_path))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    problems = result["us-west-2"]["problems"]
+    assert [(p["code"], p["principal"]) for p in problems] == [("key_not_granted", stranger)]
+    assert result[SOURCE]["problems"] == []

@@ -251,3 +251,15 @@ def test_failure_message_names_every_region():
     assert d.failure_message({"eu-west-1": "copy failed", "ap-south-1": "endpoint down"}) == (
         "2 region(s) failed (every other region was copied, granted and shared): ap-south-1: endpoint down; eu-west-1: copy failed")
     assert d.failure_message({}) == ""
+
+
+def test_only_the_runs_own_principals_problems_block():
+    result = {"us-west-2": {"image_id": "ami-0bbbbbbbbbbbbbbbb", "problems": [
+        {"code": "key_not_granted", "message": "not ours", "principal": "999988887777"},
+        {"code": "key_not_granted", "message": "ours", "principal": OU1},
+        {"code": "aws_managed_key", "message": "managed"},
+        {"code": "account_in_shared_org", "message": "a caveat", "principal": OU1},
+    ]}}
+    principals = {"organization_arns": [], "organizational_unit_arns": [OU1], "account_ids": []}
+    assert d.blocking_problems(result, principals) == ["us-west-2 ami-0bbbbbbbbbbbbbbbb: ours", "us-west-2 ami-0bbbbbbbbbbbbbbbb: managed"]
+    assert len(d.blocking_problems(result)) == 3
