@@ -122,6 +122,20 @@ options:
       - C(*) and C(kms:*) are refused unless O(allow_wildcard_actions=true).
     type: list
     elements: str
+  verify_delay:
+    description:
+      - Seconds after the last write (once the local lock is released) to read the key policy once more and check that
+        this collection's statements are still there; a writer elsewhere that replaces the whole policy without merging
+        may have taken them away. V(0) skips this read.
+    type: float
+    default: 1.0
+  on_lost_statements:
+    description:
+      - What to do when that read finds the statements gone - V(fail) the module (for that key), or V(warn) and report
+        the policy as found.
+    type: str
+    choices: [fail, warn]
+    default: fail
   allow_wildcard_actions:
     description:
       - Accept C(*) or C(kms:*) in O(actions), which gives the consumers every key action, C(kms:PutKeyPolicy) and
@@ -514,6 +528,10 @@ class Grant:
         self.revoke_org = True  # False: leave the organization's statements alone (another AMI needs them)
         self.keep_in_use = params["state"] == "absent" and not params.get("revoke_in_use")
         self.resolver = None
+        self.verify_delay = params.get("verify_delay") or 0
+        self.on_lost = params.get("on_lost_statements") or "fail"
+        if self.verify_delay < 0:
+            raise GrantError("verify_delay: a number of seconds, 0 or more (got {0!r})".format(self.verify_delay))
 
     def resolve(self, clients):
         """Turn OU ARNs and ids into paths (AWS Organizations, where needed): once per call."""
@@ -660,7 +678,9 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
                 "Kept the grant of key {0} to {1} {2}: AMI(s) {3} in {4}, encrypted with this key, are still shared with it "
                 "(revoke_in_use=true removes it anyway)".format(key["Arn"], item["kind"].replace("_", " "), item["principal"],
                                                                ", ".join(item["needed_by"]), region))
-    changed, before, after, ours, covered = _kms.converge_key_policy(client, key["Arn"], grant.planner(partition), check_mode=check_mode)
+    changed, before, after, ours, covered = _kms.converge_key_policy(
+        client, key["Arn"], grant.planner(partition), check_mode=check_mode, verify_delay=grant.verify_delay,
+        on_lost=grant.on_lost, warnings=warnings)
     if grant.state == "absent" and grant.paths and covered:
         warnings.append(
             "The grant to organization {0} covers the whole organization, so no OU can be taken out of it; "
@@ -813,6 +833,8 @@ def main():
         allow_grants=dict(type="bool", default=True),
         revoke_in_use=dict(type="bool", default=False),
         allow_wildcard_actions=dict(type="bool", default=False),
+        verify_delay=dict(type="float", default=1.0),
+        on_lost_statements=dict(type="str", choices=["fail", "warn"], default="fail"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -500,3 +500,40 @@ def test_action_patterns_and_permission_only_actions_are_known():
 
     actions = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:ReEncryptFrom", "kms:CreateGrant", "KMS:describekey"]
     assert validate_actions(actions) == actions
+
+
+@pytest.mark.parametrize("on_lost", ["fail", "warn"])
+def test_statements_taken_away_after_the_write_are_noticed(aws, run_module, monkeypatch, on_lost):
+    from ansible_collections.orgshare.aws.plugins.module_utils import _kms
+
+    key = new_key(aws)
+    original = json.dumps(key_policy(aws, key))
+    pauses = []
+
+    def another_writer_replaces_the_policy(seconds):
+        # a writer elsewhere that does not merge puts its own document back, between our write and the check
+        pauses.append(seconds)
+        aws.client("kms").put_key_policy(KeyId=key, PolicyName="default", Policy=original)
+
+    monkeypatch.setattr(_kms, "_verify_sleep", another_writer_replaces_the_policy)
+    result = run_module(MODULE, {"key_id": key, "organization": ORG, "on_lost_statements": on_lost})
+    assert pauses == [1.0]  # the default verify_delay
+    assert key_policy(aws, key) == json.loads(original)  # our statements are really gone
+    if on_lost == "fail":
+        assert result.failed
+        assert "were gone 1.0s after the last write" in result.msg and key in result.msg
+    else:
+        assert not result.failed
+        assert any("were gone" in w for w in warnings_of(result))
+        assert result["statements"] == []
+
+
+def test_no_verifying_read_without_a_write_or_with_verify_delay_0(aws, run_module, monkeypatch):
+    from ansible_collections.orgshare.aws.plugins.module_utils import _kms
+
+    pauses = []
+    monkeypatch.setattr(_kms, "_verify_sleep", pauses.append)
+    key = new_key(aws)
+    assert not run_module(MODULE, {"key_id": key, "organization": ORG, "verify_delay": 0}).failed
+    assert not run_module(MODULE, {"key_id": key, "organization": ORG}).failed  # converged: nothing written
+    assert pauses == []
