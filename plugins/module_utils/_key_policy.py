@@ -292,8 +292,40 @@ def plan(policy, org_id, paths=None, state="present", purge=False, actions=None,
                     kept_actions = [str(a) for a in _as_list(s.get("Action"))] or actions
                     desired[sid] = build_statement(org_id, patterns, kept_actions, grants=sids[sid])
 
+    existing = dict((st["Sid"], st) for st in ours)
+    for sid in list(desired):
+        desired[sid] = keep_their_tightening(existing.get(sid), desired[sid])
     changed, new_policy, our_statements = _place(policy, statements, desired, (use_sid(org_id), grants_sid(org_id)))
     return changed, new_policy, our_statements, scope == "org"
+
+
+# The condition keys this collection writes in its own statements; any other condition someone added to one of
+# them (a security team's aws:PrincipalTag/..., aws:SourceVpce, ...) only narrows who may use the key.
+OWN_CONDITION_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "kms:grantisforawsresource")
+
+
+def keep_their_tightening(current, desired):
+    """``desired`` with what someone added to ``current`` (the same statement as it is in the policy) to narrow it: extra
+    conditions, and a Principal narrower than everyone. A run never widens such a statement back silently."""
+    if not isinstance(current, dict) or not isinstance(desired, dict):
+        return desired
+    out = dict(desired)
+    extra = {}
+    for operator, block in (current.get("Condition") or {}).items():
+        if not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            if str(key).lower() not in OWN_CONDITION_KEYS:
+                extra.setdefault(operator, {})[key] = value
+    if extra:
+        condition = dict((op, dict(block)) for op, block in (desired.get("Condition") or {}).items())
+        for operator, block in extra.items():
+            condition.setdefault(operator, {}).update(block)
+        out["Condition"] = condition
+    principal = current.get("Principal")
+    if principal is not None and principal not in ({"AWS": "*"}, "*", {"AWS": ["*"]}):
+        out["Principal"] = principal
+    return out
 
 
 def _place(policy, statements, desired, order):

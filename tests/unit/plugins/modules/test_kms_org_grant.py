@@ -537,3 +537,20 @@ def test_no_verifying_read_without_a_write_or_with_verify_delay_0(aws, run_modul
     assert not run_module(MODULE, {"key_id": key, "organization": ORG, "verify_delay": 0}).failed
     assert not run_module(MODULE, {"key_id": key, "organization": ORG}).failed  # converged: nothing written
     assert pauses == []
+
+
+def test_a_tightening_condition_someone_added_is_kept(aws, run_module):
+    key = new_key(aws)
+    assert not run_module(MODULE, {"key_id": key, "organization": ORG}).failed
+    policy = key_policy(aws, key)
+    for statement in policy["Statement"]:
+        if statement.get("Sid") == "OrgShareUse-" + ORG:
+            statement["Condition"]["StringEquals"]["aws:PrincipalTag/team"] = "platform"  # the security team's
+    aws.client("kms").put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+    aws.emulator.clear_calls()
+    # the same run again, and one that adds an OU: the tag condition stays in both
+    again = run_module(MODULE, {"key_id": key, "organization": ORG})
+    assert again["changed"] is False
+    assert aws.write_calls() == []
+    use = [st for st in key_policy(aws, key)["Statement"] if st.get("Sid") == "OrgShareUse-" + ORG][0]
+    assert use["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORG, "aws:PrincipalTag/team": "platform"}
