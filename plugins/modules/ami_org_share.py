@@ -113,7 +113,8 @@ notes:
     diff mode (C(diff.before) and C(diff.after) in the shape of RV(launch_permissions)), and is idempotent.
     With O(images), each element of RV(images) carries its own prediction and diff.
   - Removing an account that is also covered by a shared organization or OU succeeds, yet the account keeps its
-    access through the organization or OU; the module warns when this may be the case.
+    access through the organization or OU; the module warns, naming only the accounts that are inside (read with
+    C(organizations:DescribeOrganization) and C(organizations:ListParents)) or may be (their place could not be read).
   - AMIs whose snapshots are encrypted with a customer managed key can be shared, but launches fail until the key
     policy lets the new principals use the key; the module warns when the key policy, as analysed, does not
     (see O(check_key_policy) and M(orgshare.aws.kms_org_grant)).
@@ -479,6 +480,34 @@ def check_quota(after, image_id, region):
         )
 
 
+def may_be_member(resolver, account_id, shared):
+    """Whether ``account_id`` is, or may be (its place could not be read), inside one of ``shared`` (organization and OU
+    ARNs). False only when Organizations says it is outside all of them."""
+    if resolver is None:
+        return True
+    try:
+        organization = resolver.organization()
+        if organization is None:
+            return True
+        org_id = organization["Id"]
+        path, child = [], account_id
+        for dummy in range(10):  # AWS allows five levels of OUs below the root
+            parent = resolver._parent(child)  # pylint: disable=protected-access  # the resolver's cached ListParents
+            path.insert(0, parent["Id"])
+            if parent.get("Type") == "ROOT":
+                break
+            child = parent["Id"]
+        account_path = "%s/%s/" % (org_id, "/".join(path))
+        for arn in shared:
+            if ":organization/" in arn and arn.rsplit("/", 1)[-1] == org_id:
+                return True
+            if ":ou/" in arn and "/%s/" % arn.rsplit("/", 1)[-1] in "/" + account_path:
+                return True
+        return False
+    except Exception:  # pylint: disable=broad-except  # unreadable membership: it may be inside
+        return True
+
+
 def key_policy_warning(kms, image_id, region, customer_keys, added):
     """The warning (or None) when a key policy, as analysed, does not let every added principal use the key,
     or could not be read: only then are launches by those principals at risk."""
@@ -510,7 +539,7 @@ def key_policy_warning(kms, image_id, region, customer_keys, added):
     )
 
 
-def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
+def plan_target(module, desired, image_id, region, ec2, get_kms, caller, resolver=None):
     """Read, check and plan one AMI (no write). Returns a dict: image_id, region, before, added,
     removed, after, changed, warnings. Raises ShareError or AnsibleAWSError."""
     params = module.params
@@ -553,12 +582,13 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller):
             warning = key_policy_warning(get_kms(), image_id, region, customer_keys, added)
             if warning:
                 warnings.append(warning)
-    covered = lp.accounts_still_covered(removed, after)
+    shared = after["organization_arns"] + after["organizational_unit_arns"]
+    covered = [a for a in lp.accounts_still_covered(removed, after) if may_be_member(resolver, a, shared)]
     if covered:
         warnings.append(
             "Account(s) %s are removed from AMI %s in region %s, but the AMI stays shared with organization(s) or OU(s) %s: "
-            "an account that is a member of those keeps its access through them."
-            % (", ".join(covered), image_id, region, ", ".join(after["organization_arns"] + after["organizational_unit_arns"]))
+            "an account that is (or may be: its place could not be read) a member of those keeps its access through them."
+            % (", ".join(covered), image_id, region, ", ".join(shared))
         )
     changed = not (lp.is_empty(added) and lp.is_empty(removed))
     return dict(image_id=image_id, region=region, before=before, added=added, removed=removed, after=after,
@@ -585,6 +615,16 @@ def result_for(module, plan):
     return result
 
 
+def membership_resolver(module, clients, region=None):
+    """An Organizations resolver (client made here, in the main thread) when the run may remove accounts while an
+    organization or OU share remains, to name only the accounts that are (or may be) inside; else None."""
+    params = module.params
+    removes_accounts = (params["state"] == "absent" and params.get("account_ids")) or (params["purge"] and params["state"] == "present")
+    if not removes_accounts:
+        return None
+    return OrganizationsResolver(clients.client("organizations", region))
+
+
 def run_one(module):
     """One AMI (option image_id) in the module's region: the result, or an exception."""
     image_id = module.params["image_id"].strip()
@@ -595,7 +635,8 @@ def run_one(module):
     desired = desired_principals(module, clients)
     ec2 = clients.client("ec2")
     caller = CallerAccount(lambda: clients.client("sts"))
-    plan = plan_target(module, desired, image_id, module.region, ec2, lambda: clients.client("kms"), caller)
+    plan = plan_target(module, desired, image_id, module.region, ec2, lambda: clients.client("kms"), caller,
+                       membership_resolver(module, clients))
     for warning in plan["warnings"]:
         module.warn(warning)
     apply_plan(module, plan, ec2)
@@ -638,10 +679,11 @@ def run_many(module):
     kmss = clients.clients("kms", regions)
     sts = clients.client("sts", home)
     caller = CallerAccount(lambda: sts)
+    resolver = membership_resolver(module, clients, home)
 
     def plan(target):
         region = target["region"]
-        return plan_target(module, desired, target["image_id"], region, ec2s[region], lambda: kmss[region], caller)
+        return plan_target(module, desired, target["image_id"], region, ec2s[region], lambda: kmss[region], caller, resolver)
 
     planned = _targets.run_targets(plan, targets)
     to_apply = [o.result for o in planned if o.error is None and o.result["changed"]] if not module.check_mode else []

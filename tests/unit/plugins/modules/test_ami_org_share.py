@@ -167,3 +167,21 @@ def test_removing_an_account_without_org_share_does_not_warn(aws, run_module):
     assert result["changed"] is True
     # Warnings of earlier in-process runs may linger in ansible's global list: look at this AMI's only.
     assert not [w for w in warnings_of(result) if image_id in w]
+
+
+def test_the_keeps_its_access_caveat_names_only_members_of_the_shared_ou(aws, run_module):
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]
+    inside = org.create_account(Email="in@example.com", AccountName="in")["CreateAccountStatus"]["AccountId"]
+    org.move_account(AccountId=inside, SourceParentId=root, DestinationParentId=ou["Id"])
+    outside = org.create_account(Email="out@example.com", AccountName="out")["CreateAccountStatus"]["AccountId"]
+    image_id = plain_image(aws)
+    share(aws, image_id, {"UserId": inside}, {"UserId": outside}, {"OrganizationalUnitArn": ou["Arn"]})
+    result = run_module(MODULE, {"image_id": image_id, "account_ids": [inside, outside], "state": "absent"})
+    assert launch_permissions(aws, image_id) == perms(ous=[ou["Arn"]])
+    mine = [w for w in warnings_of(result) if image_id in w]
+    assert len(mine) == 1
+    assert inside in mine[0] and ou["Arn"] in mine[0]
+    assert outside not in mine[0]  # at the root, outside the OU: it really loses its access
