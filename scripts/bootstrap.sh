@@ -46,11 +46,12 @@ fi
 # amazon.aws and community.aws from the `ansible` wheel
 colls="$cache/collections/ansible_collections"
 if [ ! -f "$colls/amazon/aws/MANIFEST.json" ] || [ ! -f "$colls/community/aws/MANIFEST.json" ]; then
-  whl=$(ls "$cache"/wheels/ansible-"$ansible_wheel_version"-*.whl 2>/dev/null | head -n1 || true)
+  whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$ansible_wheel_version-*.whl" | head -n1)
   if [ -z "$whl" ]; then
     "$venv/bin/python" -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
       -d "$cache/wheels" "ansible==$ansible_wheel_version"
-    whl=$(ls "$cache"/wheels/ansible-"$ansible_wheel_version"-*.whl | head -n1)
+    whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$ansible_wheel_version-*.whl" | head -n1)
+    [ -n "$whl" ] || { echo "bootstrap: the ansible $ansible_wheel_version wheel could not be downloaded" >&2; exit 1; }
   fi
   tmp=$(mktemp -d)
   "$venv/bin/python" - "$whl" "$tmp" <<'PY'

@@ -3,7 +3,7 @@
 # fails, prints a summary, and exits non-zero if any stage failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 venv=${1:-.venv}
 py="$venv/bin/python"
 export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
@@ -24,6 +24,14 @@ stage() {
 }
 
 scripts/bootstrap.sh "$venv" || exit 1
+# ansible-test's sanity tests skip a tool that is missing: shellcheck must be there (Debian package shellcheck)
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "=== installing shellcheck (apt-get), which ansible-test sanity uses"
+    (apt-get install -y -q shellcheck >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q shellcheck >/dev/null 2>&1; }) || true
+  fi
+fi
+command -v shellcheck >/dev/null 2>&1 || { echo "run-tests: shellcheck is missing (install the Debian package shellcheck): ansible-test sanity would skip it" >&2; exit 1; }
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 core=$("$py" -c 'import ansible; print(ansible.__version__)')
 echo "Python $pyver, ansible-core $core"
