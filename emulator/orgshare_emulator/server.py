@@ -38,6 +38,15 @@ _DENIED = {
     "organizations": ("AccessDeniedException", "You don't have permissions to access this resource.", 400),
     "sts": ("AccessDenied", "User is not authorized to perform this operation.", 403),
 }
+# kind "invalid": a request the service refuses as invalid, which nobody retries. Codes: Organizations API
+# Reference, the errors of each action (InvalidInputException, 400); KMS and STS "Common Errors"
+# (ValidationException / ValidationError, 400); EC2 "Error codes for the Amazon EC2 API" (InvalidParameterValue, 400).
+_INVALID = {
+    "ec2": ("InvalidParameterValue", "The request is invalid.", 400),
+    "kms": ("ValidationException", "The request is invalid.", 400),
+    "organizations": ("InvalidInputException", "You provided a value that does not match the required pattern.", 400),
+    "sts": ("ValidationError", "The request is invalid.", 400),
+}
 
 
 def parse_request(environ, body):
@@ -153,8 +162,10 @@ class _Middleware:
             call.status, call.error = 503, "ServiceUnavailable"
             start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "0")])
             return [b""]
-        table = _DENIED if kind == "denied" else _THROTTLE
-        code, message, status = table.get(service, ("Throttling", "Rate exceeded", 400) if kind != "denied" else ("AccessDenied", "Access denied", 403))
+        table = {"denied": _DENIED, "invalid": _INVALID}.get(kind, _THROTTLE)
+        code, message, status = table.get(service) or {"denied": ("AccessDenied", "Access denied", 403),
+                                                       "invalid": ("ValidationError", "Invalid request", 400)}.get(
+            kind, ("Throttling", "Rate exceeded", 400))
         call.status, call.error = status, code
         if service in ("ec2",):
             body = (
@@ -299,7 +310,7 @@ class Emulator:
     def inject_faults(self, rate=0.0, actions=None, kind="throttle", schedule=None, seed=1, regions=None):
         """Fail a share ``rate`` of the calls to ``actions`` (all when None) in ``regions`` (all when None) with ``kind``
         ("throttle": the service's throttling error; "503": an empty HTTP 503; "denied": the service's access-denied
-        error), and/or answer
+        error; "invalid": its invalid-request error), and/or answer
         the next calls of each action in ``schedule`` ({action: ["throttle", None, "503", ...]})."""
         self.knobs.fault_rate = float(rate)
         self.knobs.fault_actions = list(actions) if actions else None

@@ -29,7 +29,9 @@ description:
     IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute), C(ec2:ModifyImageAttribute),
     C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy) (with O(check_key_policy)), C(sts:GetCallerIdentity) and,
     only to resolve bare organization or OU ids,
-    C(organizations:DescribeOrganization) and C(organizations:DescribeOrganizationalUnit).
+    C(organizations:DescribeOrganization) and C(organizations:DescribeOrganizationalUnit), and, only when accounts are removed
+    while an organization or OU share remains (to name the accounts that keep their access through it),
+    C(organizations:DescribeOrganization) and C(organizations:ListParents).
 author:
   - orgshare.aws maintainers (@orgshare)
 options:

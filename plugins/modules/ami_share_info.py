@@ -89,7 +89,7 @@ options:
     description:
       - With V(false), a region that could not be read (no access, no connection, throttled past the retries) fails the
         module, naming each such region and why; the regions that were read are returned all the same.
-      - With V(true), such regions are only listed in RV(failed_regions) and the module succeeds: a partial answer.
+      - With V(true), such regions are only listed in RV(failed_regions) and the module succeeds (a partial answer).
     type: bool
     default: false
 notes:

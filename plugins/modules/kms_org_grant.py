@@ -676,8 +676,8 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
         for item in kept:
             warnings.append(
                 "Kept the grant of key {0} to {1} {2}: AMI(s) {3} in {4}, encrypted with this key, are still shared with it "
-                "(revoke_in_use=true removes it anyway)".format(key["Arn"], item["kind"].replace("_", " "), item["principal"],
-                                                               ", ".join(item["needed_by"]), region))
+                "(revoke_in_use=true removes it anyway)".format(
+                    key["Arn"], item["kind"].replace("_", " "), item["principal"], ", ".join(item["needed_by"]), region))
     changed, before, after, ours, covered = _kms.converge_key_policy(
         client, key["Arn"], grant.planner(partition), check_mode=check_mode, verify_delay=grant.verify_delay,
         on_lost=grant.on_lost, warnings=warnings)

@@ -55,6 +55,7 @@ def test_schedule_answers_the_next_calls_of_an_action(aws, knobs):
     ("kms", "list_keys", "ThrottlingException", "throttle"), ("organizations", "list_roots", "TooManyRequestsException", "throttle"),
     ("kms", "list_keys", "AccessDeniedException", "denied"), ("organizations", "list_roots", "AccessDeniedException", "denied"),
     ("ec2", "describe_images", "UnauthorizedOperation", "denied"), ("sts", "get_caller_identity", "AccessDenied", "denied"),
+    ("organizations", "list_roots", "InvalidInputException", "invalid"), ("kms", "list_keys", "ValidationException", "invalid"),
 ])
 def test_fault_errors_are_the_services_own(aws, knobs, service, call, code, kind):
     client = raw_client(aws, service)

@@ -201,12 +201,12 @@ def test_throttling_is_retried(aws, org):
 
 def test_other_aws_errors_are_ansible_aws_errors(aws, org):
     resolver = p.OrganizationsResolver(org_client(aws, attempts=1))
-    aws.emulator.inject_faults(schedule={"DescribeOrganization": ["503"]})
+    aws.emulator.inject_faults(rate=1.0, kind="invalid", actions=["DescribeOrganization"])
     with pytest.raises(_api.AnsibleOrganizationsError) as e:
         resolver.organization_arn(org.id)
     assert isinstance(e.value, AnsibleAWSError)
     assert e.value.message == "Failed to describe the organization"
-    aws.emulator.inject_faults(schedule={"ListParents": ["503"]})
+    aws.emulator.inject_faults(rate=1.0, kind="invalid", actions=["ListParents"])
     with pytest.raises(_api.AnsibleOrganizationsError) as e:
         resolver.ou_path(org.ou_arn("b"))
     assert e.value.message == "Failed to list the parents of %s" % org.ou_id("b")
