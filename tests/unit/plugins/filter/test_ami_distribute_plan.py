@@ -20,7 +20,7 @@ def test_the_filter_is_registered_under_its_file_name():
 
 def test_inputs_come_back_as_plain_types():
     got = ami_distribute_plan({"source_image_id": TaggedStr(SRC), "source_region": "us-east-1", "share_source": "no"}, "inputs")
-    assert type(got["source_image_id"]) is str
+    assert got["source_image_id"].__class__ is str  # not a subclass (a tagged string)
     assert got["source_image_id"] == SRC and got["share_source"] is False
 
 
