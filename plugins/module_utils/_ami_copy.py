@@ -33,6 +33,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_
 from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_snapshots
 from ansible_collections.orgshare.aws.plugins.module_utils._api import error_code
 from ansible_collections.orgshare.aws.plugins.module_utils._api import get_image
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import region_problem
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import run_targets
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_snapshot_ids
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import is_image_id
@@ -40,7 +41,6 @@ from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgSha
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import key_metadata_if_readable
 
 # A region name: two letters, one or more parts, a number (us-east-1, us-gov-west-1, ap-southeast-5).
-REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
 # AMI names: 3 to 128 characters of letters, digits and ( ) [ ] space . / - ' @ _
 AMI_NAME_RE = re.compile(r"^[A-Za-z0-9()\[\] ./'@_-]{3,128}$")
 KEY_ID_RE = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
@@ -70,8 +70,9 @@ class AmiCopyError(OrgShareInputError):
 # Pure part
 # ---------------------------------------------------------------------------------------------
 def validate_region(value, option):
-    if not isinstance(value, str) or not REGION_RE.match(value):
-        raise AmiCopyError("%s: %r is not a region name; expected a name like 'eu-west-1'" % (option, value))
+    problem = region_problem(value, option)
+    if problem:
+        raise AmiCopyError(problem)
     return value
 
 

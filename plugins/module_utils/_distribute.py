@@ -23,10 +23,11 @@ Every function takes and returns plain data (dicts and lists, as the modules ret
 """
 
 import copy
-import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _ami_copy
+from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
 from ansible_collections.orgshare.aws.plugins.module_utils import _principals as pr
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
@@ -38,16 +39,6 @@ REGION_ENTRY_SPEC = dict(
     name=dict(type="str"),
 )
 BLOCKING_PROBLEMS = ("key_not_granted", "aws_managed_key")
-
-# Syntax checks of the AWS names the role takes (the modules check the same again).
-
-REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
-IMAGE_ID_RE = re.compile(r"^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
-AMI_NAME_RE = re.compile(r"^[A-Za-z0-9()\[\] ./'@_-]{3,128}$")
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-KEY_ID_RE = re.compile(r"^(?:%s|mrk-[0-9a-f]{32})$" % _UUID)
-ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
-KMS_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):kms:([a-z0-9-]+):([0-9]{12}):(key/.+|alias/.+)$")
 
 
 class DistributeError(OrgShareInputError):
@@ -73,25 +64,24 @@ def _validate(spec, params, what):
     return result.validated_parameters
 
 
+# The syntax checks are the modules' own (ami_copy's for regions, keys and names, _ec2's for AMI ids), so the role
+# and the modules accept and refuse the same values; only the error type differs.
+
+
+def _same_checks(check, *args):
+    try:
+        return check(*args)
+    except _ami_copy.AmiCopyError as e:
+        raise DistributeError(str(e))
+
+
 def _region(value, label):
-    if not isinstance(value, str) or not REGION_RE.match(value):
-        raise DistributeError("%s: %r is not a region name; expected a name like 'eu-west-1'" % (label, value))
-    return value
+    return _same_checks(_ami_copy.validate_region, value, label)
 
 
 def _kms_key_id(value, region, label):
-    m = KMS_ARN_RE.match(value)
-    if m and m.group(2) != region:
-        raise DistributeError(
-            "%s: the key %s is in region %s, but the entry is for %s; KMS keys are regional: give a key of %s"
-            % (label, value, m.group(2), region, region)
-        )
-    target = m.group(4) if m else value
-    if not (m or KEY_ID_RE.match(value) or ALIAS_RE.match(value)):
-        raise DistributeError(
-            "%s: %r is not a KMS key; expected a key id, alias/NAME, or a key or alias ARN of region %s" % (label, value, region)
-        )
-    if target.startswith("alias/aws/"):
+    _same_checks(_ami_copy.validate_kms_key_id, value, region, label)
+    if _ami_copy.is_aws_managed_key(value):
         raise DistributeError(
             "%s: %s is an AWS managed key; AMIs encrypted with it cannot be shared. Give a customer managed key of %s"
             % (label, value, region)
@@ -122,11 +112,8 @@ def region_entries(values):
         region = _region(entry["region"], label + ".region")
         if entry["kms_key_id"] is not None:
             entry["kms_key_id"] = _kms_key_id(entry["kms_key_id"], region, label + ".kms_key_id")
-        if entry["name"] is not None and not AMI_NAME_RE.match(entry["name"]):
-            raise DistributeError(
-                "%s.name: %r is not a valid AMI name; expected 3 to 128 characters of letters, digits and ( ) [ ] space . / - ' @ _"
-                % (label, entry["name"])
-            )
+        if entry["name"] is not None:
+            _same_checks(_ami_copy.validate_ami_name, entry["name"], label + ".name")
         if region in seen:
             raise DistributeError("%s: the region %s is already listed as %sregions[%d]" % (label, region, PREFIX, seen[region]))
         seen[region] = index
@@ -192,7 +179,7 @@ def validate_inputs(variables, argument_specs):
     out = dict((k[len(PREFIX):], v) for k, v in values.items())
 
     image_id = (out.get("source_image_id") or "").strip()
-    if not IMAGE_ID_RE.match(image_id):
+    if not _ec2.is_image_id(image_id):
         raise DistributeError(
             "%ssource_image_id: %r is not an AMI id; expected ami- and 8 or 17 hexadecimal digits, e.g. ami-0123456789abcdef0"
             % (PREFIX, out.get("source_image_id"))
@@ -349,7 +336,7 @@ def grant_calls(inputs, principals, keys):
     return calls
 
 
-def _failures(result, list_key, id_key):
+def _failures(result, list_key):
     """(refused, failed): the failed entries of a multi-target result, split by error_kind."""
     refused, failed = [], []
     for entry in (result or {}).get(list_key) or []:
@@ -383,15 +370,13 @@ def reads_verdict(inputs, copy_check=None, share_check=None, grant_checks=None):
         for entry in errored:
             failed[entry["region"]] = (entry.get("state_reason") or {}).get("message") or "the copy check failed"
     for result, list_key, id_key in [(share_check, "images", "image_id")] + [(g, "keys", "key_id") for g in grant_checks or []]:
-        refused, aws_failed = _failures(result, list_key, id_key)
+        refused, aws_failed = _failures(result, list_key)
         for entry in refused:
             problems.append("%s in %s: %s" % (entry.get(id_key), entry.get("region"), entry.get("msg")))
         for entry in aws_failed:
             failed.setdefault(entry["region"], "%s: %s" % (entry.get(id_key), entry.get("msg")))
     if problems:
         raise DistributeError("nothing was written: " + " | ".join(problems))
-    if inputs["source_region"] in failed and inputs["regions"]:
-        pass  # the copies need the source region: ami_copy reports them failed in its own run
     return failed
 
 

@@ -503,6 +503,14 @@ class OrganizationsResolver:
 
     # -- public API --------------------------------------------------------------------------
 
+    def account_path(self, account_id):
+        """The organization path of the OU (or root) an account sits in, "o-x/r-y/.../" (ListParents, then the
+        OU's own path); raises when Organizations does not tell."""
+        parent = self._parent(account_id)
+        if parent.get("Type") == "ROOT":
+            return "%s/%s/" % (self._describe_organization()["Id"], parent["Id"])
+        return self.ou_path(parent["Id"])
+
     def organization(self):
         """The caller's organization (DescribeOrganization), or None if it cannot be read."""
         try:

@@ -23,6 +23,7 @@ Nothing here takes the module, so every piece is a plain function that unit test
 """
 
 import collections
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
@@ -32,16 +33,28 @@ MAX_WORKERS = 16
 Outcome = collections.namedtuple("Outcome", "target result error")
 
 
+# The shape of an AWS region name (us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5, ...): the one
+# check of a region name in the collection.
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
+
+
+def region_problem(value, option):
+    """The message for a value that is not a region name (naming ``option``), or None."""
+    if isinstance(value, str) and REGION_RE.match(value):
+        return None
+    return "%s: %r is not a region name; expected a name like 'eu-west-1'" % (option, value)
+
+
 class TargetError(OrgShareInputError):
     """A refused input (raised before any AWS call), or the reason one target cannot be acted on."""
 
 
-def parse_targets(items, option, id_key, keys, default_region, validate_id, validate_region):
+def parse_targets(items, option, id_key, keys, default_region, validate_id):
     """Validate a list option of ``{<id_key>, region}`` dicts.
 
     Returns a list of dicts with every key of ``keys`` present (``region`` defaulting to
-    ``default_region``). ``validate_id(value, option_label)`` and ``validate_region(value, option_label)``
-    raise ``TargetError`` (or a ``ValueError``) with a message naming the input. A target listed twice
+    ``default_region``, checked with ``region_problem``). ``validate_id(value, option_label)`` raises
+    ``TargetError`` (or a ``ValueError``) with a message naming the input. A target listed twice
     (same id and region) is refused: its two results would contradict each other."""
     if not items:
         raise TargetError("%s: give at least one element {%s, region}" % (option, id_key))
@@ -68,7 +81,9 @@ def parse_targets(items, option, id_key, keys, default_region, validate_id, vali
             raise TargetError(
                 "%s.region: no region given, and the module has none (set region on the element or the region option)" % label
             )
-        validate_region(region, "%s.region" % label)
+        problem = region_problem(region, "%s.region" % label)
+        if problem:
+            raise TargetError(problem)
         if (value, region) in seen:
             raise TargetError("%s: %s in %s is listed more than once" % (label, value, region))
         seen.add((value, region))

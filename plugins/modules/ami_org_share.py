@@ -347,7 +347,6 @@ from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
 from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy
 from ansible_collections.orgshare.aws.plugins.module_utils import _targets
-from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy import validate_region as _ami_copy_validate_region
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permissions as lp
@@ -492,14 +491,7 @@ def may_be_member(resolver, account_id, shared):
         if organization is None:
             return True
         org_id = organization["Id"]
-        path, child = [], account_id
-        for dummy in range(10):  # AWS allows five levels of OUs below the root
-            parent = resolver._parent(child)  # pylint: disable=protected-access  # the resolver's cached ListParents
-            path.insert(0, parent["Id"])
-            if parent.get("Type") == "ROOT":
-                break
-            child = parent["Id"]
-        account_path = "%s/%s/" % (org_id, "/".join(path))
+        account_path = resolver.account_path(account_id)
         for arn in shared:
             if ":organization/" in arn and arn.rsplit("/", 1)[-1] == org_id:
                 return True
@@ -652,13 +644,6 @@ def _validate_image_id(value, option):
         raise _targets.TargetError("%s: %r is not an AMI id; expected the form ami-0123456789abcdef0" % (option, value))
 
 
-def _validate_region(value, option):
-    try:
-        _ami_copy_validate_region(value, option)
-    except ValueError as e:
-        raise _targets.TargetError(str(e))
-
-
 def _failed_entry(target, message):
     return dict(image_id=target["image_id"], region=target["region"], failed=True, msg=message)
 
@@ -666,7 +651,7 @@ def _failed_entry(target, message):
 def run_many(module):
     """Every AMI of the option images, concurrently: (result, failure message or None)."""
     targets = _targets.parse_targets(
-        module.params["images"], "images", "image_id", TARGET_KEYS, module.region, _validate_image_id, _validate_region
+        module.params["images"], "images", "image_id", TARGET_KEYS, module.region, _validate_image_id
     )
     regions = []
     for target in targets:

@@ -407,6 +407,7 @@ keys:
 
 import copy
 import re
+import threading
 
 try:
     import botocore  # noqa: F401  pylint: disable=unused-import
@@ -441,8 +442,6 @@ class GrantError(OrgShareInputError):
 
 KEYS_OPTION = "keys"
 TARGET_KEYS = ("key_id", "region")
-# A region name: two letters, one or more parts, a number (us-east-1, us-gov-west-1, ap-southeast-5).
-REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+-[0-9]+$")
 
 
 def organization_id(value):
@@ -562,17 +561,35 @@ class Grant:
 # ---- revocation keeps what another AMI still needs -------------------------------------------------
 
 
-def images_using_key(ec2, key_arn):
-    """{image id: launch permissions (our shape)} of the caller's AMIs in the client's region that have a
-    snapshot encrypted with ``key_arn`` (DescribeImages, DescribeSnapshots, DescribeImageAttribute)."""
-    images = _api.describe_images(ec2, "the caller's images", Owners=["self"])
-    snapshots_of = {}
-    for image in images:
-        ids = _ec2.image_snapshot_ids(image, encrypted_only=True)
-        if ids:
-            snapshots_of[image["ImageId"]] = ids
-    wanted = sorted(set(i for ids in snapshots_of.values() for i in ids))
-    key_of = dict((snap["SnapshotId"], snap.get("KmsKeyId")) for snap in (_api.describe_snapshots(ec2, wanted) if wanted else []))
+class RegionImages:
+    """The caller's encrypted AMIs of one region and their snapshots' keys, read once (DescribeImages,
+    DescribeSnapshots) however many keys of that region a call revokes on; safe to share between threads."""
+
+    def __init__(self, ec2):
+        self.ec2 = ec2
+        self._lock = threading.Lock()
+        self._read = None
+
+    def read(self):
+        """({image id: its encrypted snapshot ids}, {snapshot id: KMS key ARN})."""
+        with self._lock:
+            if self._read is None:
+                snapshots_of = {}
+                for image in _api.describe_images(self.ec2, "the caller's images", Owners=["self"]):
+                    ids = _ec2.image_snapshot_ids(image, encrypted_only=True)
+                    if ids:
+                        snapshots_of[image["ImageId"]] = ids
+                wanted = sorted(set(i for ids in snapshots_of.values() for i in ids))
+                snapshots = _api.describe_snapshots(self.ec2, wanted) if wanted else []
+                self._read = (snapshots_of, dict((snap["SnapshotId"], snap.get("KmsKeyId")) for snap in snapshots))
+            return self._read
+
+
+def images_using_key(region_images, key_arn):
+    """{image id: launch permissions (our shape)} of the caller's AMIs in the region of ``region_images`` (a
+    RegionImages) that have a snapshot encrypted with ``key_arn`` (plus DescribeImageAttribute for those)."""
+    ec2 = region_images.ec2
+    snapshots_of, key_of = region_images.read()
     out = {}
     for image_id in sorted(snapshots_of):
         if any(key_of.get(i) == key_arn for i in snapshots_of[image_id]):
@@ -663,7 +680,8 @@ def describe(client, key_id, region, label="key_id"):
 
 
 def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
-    """What run() does for one described key: its result dict; warnings are appended to ``warnings``."""
+    """What run() does for one described key: its result dict; warnings are appended to ``warnings``. ``ec2``: the
+    region's RegionImages, to keep the grants other AMIs need (state=absent)."""
     state = key.get("KeyState")
     if state in ("Disabled", "PendingDeletion", "PendingReplicaDeletion"):
         warnings.append("Key {0} is in state {1}: the grant is written, but nobody can use the key until it is enabled".format(key["Arn"], state))
@@ -718,7 +736,7 @@ def run(module):
     client = clients.client("kms")
     region = client.meta.region_name
     key = describe(client, params["key_id"], region)
-    ec2 = clients.client("ec2", region) if grant.keep_in_use else None
+    ec2 = RegionImages(clients.client("ec2", region)) if grant.keep_in_use else None
     warnings = []
     try:
         return converge(client, key, region, grant, module.check_mode, module._diff, warnings, ec2=ec2)
@@ -736,14 +754,9 @@ def _validate_key_id(value, option):
         raise TargetError("{0}: {1!r} {2}".format(option, value, problem))
 
 
-def _validate_region(value, option):
-    if not isinstance(value, str) or not REGION_RE.match(value):
-        raise TargetError("{0}: {1!r} is not a region name; expected a name like 'eu-west-1'".format(option, value))
-
-
 def parse_keys(items, default_region):
     """The validated elements of ``keys`` (key_id, region, index), before any AWS call."""
-    targets = parse_targets(items, KEYS_OPTION, "key_id", TARGET_KEYS, default_region, _validate_key_id, _validate_region)
+    targets = parse_targets(items, KEYS_OPTION, "key_id", TARGET_KEYS, default_region, _validate_key_id)
     for index, target in enumerate(targets):
         label = "{0}[{1}]".format(KEYS_OPTION, index)
         source = "{0}.region".format(label) if items[index].get("region") else "{0}.region (the module's region)".format(label)
@@ -789,7 +802,9 @@ def run_keys(module):
     grant.resolve(clients)
     # Every client in this thread, from the one session (boto3 sessions are not thread-safe; their clients are)
     kms = clients.clients("kms", sorted(set(t["region"] for t in targets)))
-    ec2 = clients.clients("ec2", sorted(set(t["region"] for t in targets))) if grant.keep_in_use else {}
+    ec2 = {}
+    if grant.keep_in_use:
+        ec2 = dict((r, RegionImages(c)) for r, c in clients.clients("ec2", sorted(set(t["region"] for t in targets))).items())
 
     described = run_targets(lambda t: describe(kms[t["region"]], t["key_id"], t["region"], label=t["label"] + ".key_id"), targets)
     refused = same_key_errors(described)

@@ -140,8 +140,11 @@ def test_keys_with_state_absent_keep_per_key(aws, run_module, world):
     lonely = create_key(aws.client("kms"), description="no AMI")
     for key in (world["key"], lonely):
         assert not run_module(MODULE, {"key_id": key, "account_ids": [ACCOUNT]}).failed
+    aws.emulator.clear_calls()
     result = run_module(MODULE, {"keys": [{"key_id": world["key"]}, {"key_id": lonely}], "account_ids": [ACCOUNT], "state": "absent"})
     assert not result.failed, result.msg
+    # the region's AMIs are read once for both keys of that region
+    assert len([c for c in aws.emulator.calls if c["action"] == "DescribeImages"]) == 1
     first, second = result["keys"]
     assert first["kept"] == [{"kind": "account", "principal": ACCOUNT, "needed_by": [two]}] and first["changed"] is False
     assert second["kept"] == [] and second["changed"] is True
