@@ -44,7 +44,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(ROOT, "tests", "fleet"), os.path.join(ROOT, "emulator"), os.path.join(ROOT, "tests"), os.path.join(ROOT, "scripts")]
+sys.path[:0] = [os.path.join(ROOT, d) for d in (os.path.join("tests", "fleet"), "emulator", "tests", "scripts", "bench")]
+
+import harness  # noqa: E402  (snapshot_tree)
 
 MODULE_PREFIXES = ("orgshare.aws.", "amazon.aws.", "community.aws.")
 READ_PREFIXES = ("Describe", "Get", "List")
@@ -125,20 +127,6 @@ def _commit(tree=ROOT):
         return None
 
 
-def _snapshot_working_tree(dest):
-    """A copy of the working tree's files (tracked and untracked, not ignored) as they are now."""
-    import shutil
-
-    names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, names):
-        src = os.path.join(ROOT, name)
-        if os.path.isfile(src):
-            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
-            shutil.copy2(src, os.path.join(dest, name))
-    return dest
-
-
 def _check_tree(p, path):
     if not os.path.isfile(os.path.join(path, "playbooks", "distribute_fleet.yml")):
         p.error("%s is not an orgshare.aws tree with playbooks/distribute_fleet.yml" % path)
@@ -150,7 +138,7 @@ def compare(args, emulator, workdir):
     from collections_tree import link_collections
 
     forks = args.forks[0]
-    trees = {"ours": _snapshot_working_tree(os.path.join(workdir, "working-tree")), "other": args.compare}
+    trees = {"ours": harness.snapshot_tree(os.path.join(workdir, "working-tree")), "other": args.compare}
     paths = {side: link_collections(os.path.join(workdir, "collections-" + side), tree) for side, tree in trees.items()}
     rounds = []
     for i in range(args.repeat):

@@ -37,6 +37,19 @@ AUDIT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 READ_PREFIXES = ("Describe", "Get", "List")
 
 
+def snapshot_tree(dest):
+    """A copy of the working tree's files (tracked and untracked, not ignored) as they are now:
+    other people edit the working tree, and every run of side 'ours' must see the same files."""
+    names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, names):
+        src = os.path.join(ROOT, name)
+        if os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, name))
+    return dest
+
+
 def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 

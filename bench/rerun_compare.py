@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -78,19 +77,6 @@ def tree_state():
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
 
     return {"commit": git("rev-parse", "--short", "HEAD"), "modified": git("status", "--porcelain", "--", "plugins", "roles", "playbooks", "meta").splitlines()}
-
-
-def snapshot_tree(dest):
-    """A copy of the working tree's files (tracked and untracked, not ignored) as they are now:
-    other people edit the working tree, and every run of side 'ours' must see the same files."""
-    names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, names):
-        src = os.path.join(ROOT, name)
-        if os.path.isfile(src):
-            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
-            shutil.copy2(src, os.path.join(dest, name))
-    return dest
 
 
 def one_measurement(emus, runners, n_regions, order, args, tag):
@@ -259,7 +245,7 @@ def main(argv=None):
     results["meta"]["tree_start"] = tree_state()
     workdir = tempfile.mkdtemp(prefix="orgshare-rerun-compare-")
     emus, runners = {}, {}
-    trees = {"ours": snapshot_tree(os.path.join(workdir, "working-tree")), "old": os.path.abspath(args.old_collection), "anchor": None}
+    trees = {"ours": harness.snapshot_tree(os.path.join(workdir, "working-tree")), "old": os.path.abspath(args.old_collection), "anchor": None}
     try:
         for side in SIDES:
             sub = os.path.join(workdir, side)
