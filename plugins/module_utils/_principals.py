@@ -602,13 +602,15 @@ class _Unavailable(Exception):
     """Internal: the caller may not (or cannot) read this from AWS Organizations."""
 
 
-def normalise_principals(organization_arns=None, organizational_unit_arns=None, account_ids=None, resolver=None):
+def normalise_principals(organization_arns=None, organizational_unit_arns=None, account_ids=None, resolver=None, check_management_account=False):
     """Validate, resolve, de-duplicate and sort the three kinds of principals.
 
     Returns {"organization_arns": [...], "organizational_unit_arns": [...], "account_ids": [...]}.
     An argument that is None (option not given) stays None, so that callers can leave that kind
     alone. Bare o-/ou- ids are resolved through ``resolver`` (an OrganizationsResolver; None
-    resolves nothing). Raises PrincipalError on the first bad value, before any other AWS call."""
+    resolves nothing). Raises PrincipalError on the first bad value, before any other AWS call.
+    ``check_management_account``: also refuse an ARN of the caller's organization (read through
+    ``resolver``) whose management account is not the organization's."""
     if resolver is None:
         resolver = OrganizationsResolver(None)
     result = {}
@@ -635,4 +637,38 @@ def normalise_principals(organization_arns=None, organizational_unit_arns=None, 
             result[option] = None
         else:
             result[option] = sorted(set(convert(value, option) for value in values))
+    if check_management_account:
+        _check_management_account(result, resolver)
     return result
+
+
+def _check_management_account(principals, resolver):
+    """Refuse an organization or OU ARN of the caller's own organization whose management account
+    (the account id in the ARN) is not that organization's: AWS takes such an ARN as another
+    organization's, so the share would reach nobody. Only when the caller's organization can be
+    read (DescribeOrganization, which every member account may call); otherwise nothing is known
+    and nothing is refused."""
+    arns = [("organization_arns", v) for v in principals.get("organization_arns") or []]
+    arns += [("organizational_unit_arns", v) for v in principals.get("organizational_unit_arns") or []]
+    if not arns:
+        return
+    org = resolver.organization()
+    if not org or not org.get("Id") or not org.get("MasterAccountId"):
+        return
+    for option, arn in arns:
+        parsed = parse_organization_arn(arn, option) if option == "organization_arns" else parse_ou_arn(arn, option)
+        if parsed.organization_id == org["Id"] and parsed.management_account_id != org["MasterAccountId"]:
+            raise PrincipalError(
+                option,
+                arn,
+                "names organization %s with management account %s, but the management account of %s is %s (DescribeOrganization);"
+                " expected the ARN with account %s, e.g. %s"
+                % (
+                    org["Id"],
+                    parsed.management_account_id,
+                    org["Id"],
+                    org["MasterAccountId"],
+                    org["MasterAccountId"],
+                    arn.replace("::%s:" % parsed.management_account_id, "::%s:" % org["MasterAccountId"], 1),
+                ),
+            )

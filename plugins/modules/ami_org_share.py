@@ -392,15 +392,17 @@ def desired_principals(module, clients, region=None):
     params = module.params
     org_values = params.get("organization_arns")
     ou_values = params.get("organizational_unit_arns")
-    # An Organizations client only when there is something to resolve, so that callers without
-    # Organizations rights who give ARNs never call it.
-    needs_organizations = any(is_organization_id(v) for v in org_values or []) or any(is_ou_id(v) for v in ou_values or [])
+    # An Organizations client only when organizations or OUs are given: to resolve bare ids, and to
+    # check that an ARN of the caller's own organization names its management account
+    # (DescribeOrganization, once per run; a caller that may not read it is not refused).
+    needs_organizations = bool(org_values) or bool(ou_values)
     resolver = OrganizationsResolver(clients.client("organizations", region) if needs_organizations else None)
     return normalise_principals(
         organization_arns=org_values,
         organizational_unit_arns=ou_values,
         account_ids=params.get("account_ids"),
         resolver=resolver,
+        check_management_account=needs_organizations,
     )
 
 

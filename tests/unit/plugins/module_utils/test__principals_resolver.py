@@ -229,3 +229,38 @@ def test_concurrent_lookups_ask_aws_once(aws, org):
     assert results == results[:5] * 4
     assert len(calls(aws, "DescribeOrganization")) == 1
     assert sorted(c["action"] for c in aws.emulator.calls) == ["DescribeOrganization"] + ["ListParents"] * 4  # c, b, a, d
+
+
+def test_arn_of_own_organization_with_another_management_account_is_refused(aws, org):
+    resolver = p.OrganizationsResolver(org_client(aws))
+    wrong_org = "arn:aws:organizations::999999999999:organization/%s" % org.id
+    # The OU ARN as AWS gave it, with a made-up management account in place of the real one
+    wrong_ou = "arn:aws:organizations::999999999999:ou/%s/%s" % (org.id, org.ou_id("b"))
+    with pytest.raises(PrincipalError) as e:
+        p.normalise_principals([wrong_org], None, None, resolver, check_management_account=True)
+    msg = str(e.value)
+    assert msg.startswith("organization_arns: %r names organization %s with management account 999999999999" % (wrong_org, org.id))
+    assert "the management account of %s is %s (DescribeOrganization)" % (org.id, aws.account_id) in msg
+    assert "e.g. %s" % org.arn in msg
+    with pytest.raises(PrincipalError) as e:
+        p.normalise_principals(None, [wrong_ou], None, resolver, check_management_account=True)
+    assert str(e.value).startswith("organizational_unit_arns: %r names organization %s" % (wrong_ou, org.id))
+    assert "e.g. %s" % org.ou_arn("b") in str(e.value)
+    # Without the check (the default) the same value is accepted as given
+    assert p.normalise_principals(None, [wrong_ou], None, resolver)["organizational_unit_arns"] == [wrong_ou]
+
+
+def test_management_account_check_passes_right_and_foreign_arns(aws, org):
+    resolver = p.OrganizationsResolver(org_client(aws))
+    other = "arn:aws:organizations::999999999999:ou/o-zz99zz99zz/ou-zz99-zz99zz99"
+    got = p.normalise_principals([org.arn], [org.ou_arn("a"), other], None, resolver, check_management_account=True)
+    assert got["organization_arns"] == [org.arn]
+    assert got["organizational_unit_arns"] == sorted([org.ou_arn("a"), other])
+
+
+def test_management_account_check_is_skipped_when_the_organization_is_unreadable(aws):
+    # The caller is in no organization: nothing is known, nothing is refused.
+    resolver = p.OrganizationsResolver(org_client(aws))
+    arn = "arn:aws:organizations::999999999999:organization/o-a1b2c3d4e5"
+    assert p.normalise_principals([arn], None, None, resolver, check_management_account=True)["organization_arns"] == [arn]
+    assert len(calls(aws, "DescribeOrganization")) == 1

@@ -93,3 +93,25 @@ def test_unknown_option_value_is_refused_by_the_argument_spec(aws, run_module):
     result = run_module(MODULE, {"image_id": image_id, "state": "gone"})
     assert result.failed and "state" in result.msg
     assert aws.emulator.calls == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_ou_arn_of_own_organization_with_wrong_management_account(aws, run_module, check_mode):
+    """An OU ARN of the caller's organization with another management account would reach nobody."""
+    orgs = aws.client("organizations")
+    org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    ou = orgs.create_organizational_unit(ParentId=root, Name="golden")["OrganizationalUnit"]
+    wrong = ou["Arn"].replace("::%s:" % org["MasterAccountId"], "::999999999999:")
+    image_id = plain_image(aws)
+    share(aws, image_id, {"UserId": A1})
+    aws.emulator.clear_calls()
+    result = run_module(MODULE, {"image_id": image_id, "organizational_unit_arns": [wrong]}, check_mode=check_mode)
+    assert result.failed
+    assert "organizational_unit_arns: %r names organization %s with management account 999999999999" % (wrong, org["Id"]) in result.msg
+    assert "e.g. %s" % ou["Arn"] in result.msg
+    assert aws.write_calls() == []
+    assert launch_permissions(aws, image_id) == perms(accounts=[A1])
+    # With the right ARN the same call works
+    result = run_module(MODULE, {"image_id": image_id, "organizational_unit_arns": [ou["Arn"]]}, check_mode=check_mode)
+    assert not result.failed and result["changed"]
