@@ -233,13 +233,17 @@ def path_pattern(path):
     return path if path.endswith("*") else path.rstrip("/") + "/*"
 
 
-def plan(policy, org_id, paths=None, state="present", purge=False, actions=None, allow_grants=True):
+def plan(policy, org_id, paths=None, state="present", purge=False, actions=None, allow_grants=True, replace_modified=False, replaced=None):
     """Plan the key policy for one organization.
 
     ``paths``: normalised organization paths ("o-x/r-y/ou-z/"); None or empty: the whole organization.
     Returns ``(changed, new_policy, our_statements, covered_by_organization)``. ``new_policy`` is a
     new dict whose foreign statements are the very objects of ``policy``, in their order; the
     module's statements are replaced where they were, appended when new, dropped when gone.
+
+    What someone added to one of the module's statements to narrow it (see :func:`keep_their_tightening`)
+    is kept, unless ``replace_modified``: then the statement is written as this collection builds it,
+    and ``replaced`` (a list) gets one :func:`modification` per statement whose additions go.
     """
     actions = list(actions) if actions else list(DEFAULT_ACTIONS)
     sids = {use_sid(org_id): False, grants_sid(org_id): True}
@@ -294,7 +298,12 @@ def plan(policy, org_id, paths=None, state="present", purge=False, actions=None,
 
     existing = dict((st["Sid"], st) for st in ours)
     for sid in list(desired):
-        desired[sid] = keep_their_tightening(existing.get(sid), desired[sid])
+        if replace_modified:
+            found = modification(existing.get(sid), desired[sid])
+            if found and replaced is not None:
+                replaced.append(found)
+        else:
+            desired[sid] = keep_their_tightening(existing.get(sid), desired[sid])
     changed, new_policy, our_statements = _place(policy, statements, desired, (use_sid(org_id), grants_sid(org_id)))
     return changed, new_policy, our_statements, scope == "org"
 
@@ -326,6 +335,25 @@ def keep_their_tightening(current, desired):
     if principal is not None and principal not in ({"AWS": "*"}, "*", {"AWS": ["*"]}):
         out["Principal"] = principal
     return out
+
+
+def modification(current, desired):
+    """What someone added to ``current`` (one of this collection's statements as it is in the policy) that
+    :func:`keep_their_tightening` would keep and ``desired`` lacks: ``{"sid", "conditions", "principal"}``
+    (``conditions``: {operator: {key: value}} of the extra conditions; ``principal``: the narrower
+    Principal, or None), or None when there is nothing."""
+    if not isinstance(current, dict) or not isinstance(desired, dict):
+        return None
+    kept = keep_their_tightening(current, desired)
+    conditions = {}
+    for operator, block in (kept.get("Condition") or {}).items():
+        for key, value in block.items():
+            if str(key).lower() not in OWN_CONDITION_KEYS:
+                conditions.setdefault(operator, {})[key] = value
+    principal = kept.get("Principal") if kept.get("Principal") != desired.get("Principal") else None
+    if not conditions and principal is None:
+        return None
+    return {"sid": desired.get("Sid"), "conditions": conditions, "principal": principal}
 
 
 def _place(policy, statements, desired, order):

@@ -28,8 +28,9 @@ description:
   - >-
     IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute), C(ec2:ModifyImageAttribute),
     C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy) (with O(check_key_policy)), C(sts:GetCallerIdentity) and,
-    only to resolve bare organization or OU ids,
-    C(organizations:DescribeOrganization) and C(organizations:DescribeOrganizationalUnit), and, only when accounts are removed
+    when organizations or OUs are given, C(organizations:DescribeOrganization) (to check their ARNs' management account,
+    skipped when the caller may not read it) and, only to resolve bare OU ids,
+    C(organizations:DescribeOrganizationalUnit), and, only when accounts are removed
     while an organization or OU share remains (to name the accounts that keep their access through it),
     C(organizations:DescribeOrganization) and C(organizations:ListParents).
 author:
@@ -63,6 +64,10 @@ options:
       - Organizations, as ARNs (C(arn:aws:organizations::123456789012:organization/o-exampleorgid)).
       - A bare organization id (C(o-exampleorgid)) is resolved to its ARN with C(organizations:DescribeOrganization),
         which works from any member account.
+      - An ARN of the caller's own organization must name its management account (the account id in the ARN), as
+        C(organizations:DescribeOrganization) gives it; otherwise it is refused before any write (AWS would take it
+        for another organization's, and the share would reach nobody). Not checked when the caller cannot read its
+        organization. The same holds for O(organizational_unit_arns).
     type: list
     elements: str
     aliases: [org_arns]

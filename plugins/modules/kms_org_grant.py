@@ -142,6 +142,16 @@ options:
         C(kms:ScheduleKeyDeletion) included.
     type: bool
     default: false
+  replace_modified_statements:
+    description:
+      - What to do with a change someone made to one of this collection's own statements (C(OrgShareUse-...),
+        C(OrgShareGrants-...)) that narrows it - an extra condition such as C(aws:PrincipalTag/...) or
+        C(aws:SourceVpce), or a Principal narrower than everyone.
+      - V(false) keeps it - the statement is updated around it (new OUs, actions) and a run never widens it back.
+      - V(true) writes the statement as this collection builds it, removing those additions, with a warning that
+        names the statement, the key and what was removed, and lists them in RV(replaced_statements).
+    type: bool
+    default: false
   allow_grants:
     description:
       - Whether to keep the statements C(OrgShareGrants-...) and C(OrgShareAccountGrants) that let consumers create grants
@@ -312,6 +322,24 @@ granted_account_ids:
   type: list
   elements: str
   sample: ["111122223333", "444455556666"]
+replaced_statements:
+  description:
+    - With O(replace_modified_statements=true), the statements of this collection that someone had narrowed and that the
+      run replaced (in check mode, would replace), each with what was removed; empty otherwise.
+  returned: with O(key_id)
+  type: list
+  elements: dict
+  contains:
+    sid:
+      description: The statement's Sid.
+      type: str
+    conditions:
+      description: The conditions someone had added, by operator, that were removed.
+      type: dict
+    principal:
+      description: The narrower Principal someone had set, replaced by everyone (limited by the organization condition); null when unchanged.
+      type: raw
+  sample: [{"sid": "OrgShareUse-o-exampleorgid", "conditions": {"StringEquals": {"aws:PrincipalTag/team": "platform"}}, "principal": null}]
 diff:
   description:
     - The key policy before and after.
@@ -406,6 +434,7 @@ keys:
 """
 
 import copy
+import json
 import re
 import threading
 
@@ -522,6 +551,7 @@ class Grant:
         self.state = params["state"]
         self.options = dict(state=params["state"], purge=params["purge"], actions=validate_actions(params["actions"], params.get("allow_wildcard_actions")),
                             allow_grants=params["allow_grants"])
+        self.replace_modified = bool(params.get("replace_modified_statements"))
         self.ou_values = params["organizational_units"]
         self.paths = []
         self.revoke_org = True  # False: leave the organization's statements alone (another AMI needs them)
@@ -538,10 +568,18 @@ class Grant:
         self.resolver = OrganizationsResolver(clients.client("organizations")) if self.org_id and self.keep_in_use else None
 
     def planner(self, partition):
+        # What the last plan that changed the policy replaced of others' changes to our statements
+        # (replace_modified_statements); a later plan of the planned policy itself changes nothing.
+        replaced = []
+
         def plan(policy):
             changed, covered = False, False
+            found = []
             if self.org_id and self.revoke_org:
-                changed, policy, _org_statements, covered = _key_policy.plan(policy, self.org_id, self.paths, **self.options)
+                changed, policy, _org_statements, covered = _key_policy.plan(
+                    policy, self.org_id, self.paths, replace_modified=self.replace_modified, replaced=found, **self.options)
+                if changed:
+                    replaced[:] = found
             if self.account_ids is not None:
                 accounts_changed, policy, _account_statements, _granted = _key_policy.plan_accounts(
                     policy, self.account_ids, partition=partition, **self.options
@@ -555,6 +593,7 @@ class Grant:
             ours = [s for s in _key_policy.statements_of(policy) if isinstance(s, dict) and s.get("Sid") in sids]
             return changed, policy, ours, covered
 
+        plan.replaced = replaced
         return plan
 
 
@@ -696,9 +735,20 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
                 "Kept the grant of key {0} to {1} {2}: AMI(s) {3} in {4}, encrypted with this key, are still shared with it "
                 "(revoke_in_use=true removes it anyway)".format(
                     key["Arn"], item["kind"].replace("_", " "), item["principal"], ", ".join(item["needed_by"]), region))
+    planner = grant.planner(partition)
     changed, before, after, ours, covered = _kms.converge_key_policy(
-        client, key["Arn"], grant.planner(partition), check_mode=check_mode, verify_delay=grant.verify_delay,
+        client, key["Arn"], planner, check_mode=check_mode, verify_delay=grant.verify_delay,
         on_lost=grant.on_lost, warnings=warnings)
+    replaced = list(planner.replaced) if changed else []
+    for item in replaced:
+        dropped = []
+        if item["conditions"]:
+            dropped.append("condition(s) %s" % json.dumps(item["conditions"], sort_keys=True))
+        if item["principal"] is not None:
+            dropped.append("Principal %s (now everyone, limited by the organization condition)" % json.dumps(item["principal"], sort_keys=True))
+        warnings.append("{0} statement {1} of key {2}, which someone had changed: {3} {4} (replace_modified_statements=true)".format(
+            "Would replace" if check_mode else "Replaced", item["sid"], key["Arn"], " and ".join(dropped),
+            "would be removed" if check_mode else "removed"))
     if grant.state == "absent" and grant.paths and covered:
         warnings.append(
             "The grant to organization {0} covers the whole organization, so no OU can be taken out of it; "
@@ -714,6 +764,7 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
         statements=ours,
         covered_by_organization=covered,
         granted_account_ids=_key_policy.granted_account_ids(after),
+        replaced_statements=replaced,
     )
     if grant.keep_in_use:
         result["kept"] = kept
@@ -848,6 +899,7 @@ def main():
         allow_grants=dict(type="bool", default=True),
         revoke_in_use=dict(type="bool", default=False),
         allow_wildcard_actions=dict(type="bool", default=False),
+        replace_modified_statements=dict(type="bool", default=False),
         verify_delay=dict(type="float", default=1.0),
         on_lost_statements=dict(type="str", choices=["fail", "warn"], default="fail"),
     )
