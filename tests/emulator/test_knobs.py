@@ -17,17 +17,39 @@ def knobs(aws):
     aws.emulator.clear_faults()
 
 
-def test_latency_delays_every_call(aws, knobs):
-    ec2 = raw_client(aws, "ec2")
+class SleepRecorder:
+    """The emulator server's ``time`` module, with every sleep recorded (and still slept)."""
+
+    def __init__(self):
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        time.sleep(seconds)
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def test_latency_delays_every_call(aws, knobs, monkeypatch):
+    from orgshare_emulator import server as emulator_server
+
+    recorder = SleepRecorder()
+    monkeypatch.setattr(emulator_server, "time", recorder)
+    ec2, kms = raw_client(aws, "ec2"), raw_client(aws, "kms")
     ec2.describe_images(Owners=["self"])  # warm the backend
+    assert recorder.sleeps == []  # no latency set: no delay
     knobs.set_latency(300)
     start = time.monotonic()
     ec2.describe_images(Owners=["self"])
-    assert time.monotonic() - start >= 0.3
+    kms.list_keys()
+    # each call waits the latency before it is answered: a lower bound, whatever the machine's speed
+    assert time.monotonic() - start >= 0.6
+    assert recorder.sleeps == [0.3, 0.3]
     knobs.set_latency(0)
-    start = time.monotonic()
     ec2.describe_images(Owners=["self"])
-    assert time.monotonic() - start < 0.3
+    assert recorder.sleeps == [0.3, 0.3]  # latency 0 again: no delay added
+    assert [c["action"] for c in knobs.calls] == ["DescribeImages", "DescribeImages", "ListKeys", "DescribeImages"]
 
 
 def test_schedule_answers_the_next_calls_of_an_action(aws, knobs):
