@@ -254,3 +254,9 @@ def describe_organizational_unit(client, ou_id):
 @retry
 def list_parents(client, child_id):
     return client.list_parents(ChildId=child_id)["Parents"]
+
+
+@OrganizationsErrorHandler.common_error_handler("describe account {account_id}")
+@retry
+def describe_account(client, account_id):
+    return client.describe_account(AccountId=account_id)["Account"]

@@ -585,3 +585,56 @@ class ShareInfoGatherer:
 
     def _on_key_policy(self, region, tag, policy):
         self.regions[region]["keys"][tag[2]][1] = policy
+
+
+# ---------------------------------------------------------------------------------------------
+# Names of the principals (for people reading a report)
+# ---------------------------------------------------------------------------------------------
+
+NAME_WORKERS = 8
+
+
+def _reason(error):
+    code = _api_error_code(error)
+    exc = getattr(error, "exception", None)
+    message = ((getattr(exc, "response", None) or {}).get("Error") or {}).get("Message") or to_native(error)
+    return "%s: %s" % (code, message) if code else message
+
+
+def _api_error_code(error):
+    exc = getattr(error, "exception", None)
+    return ((getattr(exc, "response", None) or {}).get("Error") or {}).get("Code")
+
+
+def read_principal_names(images, client, max_workers=NAME_WORKERS):
+    """The names of the accounts and OUs the AMIs in ``images`` (report entries) are shared with, read through AWS
+    Organizations (DescribeAccount, DescribeOrganizationalUnit: the management account or a delegated administrator
+    may). Returns ``(names, unread)``: ``names`` {account id or OU ARN: name}, ``unread`` [{principal, reason}] for each
+    one whose name could not be read (denied, not in the caller's organization, or failed past retries). A missing
+    name is never an error: the principal is shown by its id."""
+    accounts, ous = set(), set()
+    for image in images:
+        lp = image.get("launch_permissions") or {}
+        accounts.update(lp.get("account_ids") or [])
+        ous.update(lp.get("organizational_unit_arns") or [])
+    work = [("account", a) for a in sorted(accounts)] + [("ou", o) for o in sorted(ous)]
+    if not work or client is None:
+        return {}, [{"principal": v, "reason": "no AWS Organizations client"} for _k, v in work]
+
+    def one(item):
+        kind, value = item
+        try:
+            if kind == "account":
+                return value, _api.describe_account(client, value).get("Name"), None
+            return value, _api.describe_organizational_unit(client, value.rsplit("/", 1)[-1]).get("Name"), None
+        except AnsibleAWSError as e:
+            return value, None, _reason(e)
+
+    names, unread = {}, []
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(work)))) as pool:
+        for value, name, reason in pool.map(one, work):
+            if name:
+                names[value] = name
+            else:
+                unread.append({"principal": value, "reason": reason or "AWS Organizations gave no name"})
+    return names, unread

@@ -38,7 +38,8 @@ description:
     cannot be read, OUs are matched by their id.
   - "IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute),
     C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
-    C(organizations:ListParents) and, with O(shared_with_me=true), C(sts:GetCallerIdentity) (which needs no
+    C(organizations:ListParents), with O(principal_names=true) C(organizations:DescribeAccount) and
+    C(organizations:DescribeOrganizationalUnit), and, with O(shared_with_me=true), C(sts:GetCallerIdentity) (which needs no
     permission). The Organizations and KMS reads are optional: when denied, the module reports what it
     could not analyse instead of failing."
 author:
@@ -90,6 +91,14 @@ options:
       - With V(false), a region that could not be read (no access, no connection, throttled past the retries) fails the
         module, naming each such region and why; the regions that were read are returned all the same.
       - With V(true), such regions are only listed in RV(failed_regions) and the module succeeds (a partial answer).
+    type: bool
+    default: false
+  principal_names:
+    description:
+      - Also read the names of the accounts and OUs the AMIs are shared with (C(organizations:DescribeAccount),
+        C(organizations:DescribeOrganizationalUnit); the management account or a delegated administrator may), for
+        reports meant for people; see RV(principal_names). A name that cannot be read is listed in
+        RV(principal_names_unread) and never fails the module.
     type: bool
     default: false
 notes:
@@ -361,6 +370,26 @@ failed_regions:
       type: str
       returned: always
       sample: "Failed to describe images: An error occurred (UnauthorizedOperation) ..."
+principal_names:
+  description:
+    - With O(principal_names=true), the names of the accounts and OUs the AMIs are shared with, by account id or OU ARN,
+      as far as AWS Organizations let the caller read them.
+  returned: with O(principal_names=true)
+  type: dict
+  sample: {"111122223333": "workloads-prod", "arn:aws:organizations::123456789012:ou/o-exampleorgid/ou-ab12-exampleouid": "Workloads"}
+principal_names_unread:
+  description: The accounts and OUs whose name could not be read, with the reason (they are shown by their id).
+  returned: with O(principal_names=true)
+  type: list
+  elements: dict
+  contains:
+    principal:
+      description: The account id or OU ARN.
+      type: str
+    reason:
+      description: Why its name could not be read.
+      type: str
+  sample: [{"principal": "444455556666", "reason": "AccessDeniedException: You don't have permissions to access this resource."}]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -373,6 +402,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._share_info import MA
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import ShareInfoGatherer
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import build_report
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import describe_images_params
+from ansible_collections.orgshare.aws.plugins.module_utils._share_info import read_principal_names
 
 
 def main():
@@ -384,6 +414,7 @@ def main():
         regions=dict(type="list", elements="str"),
         check_keys=dict(type="bool", default=True),
         allow_partial=dict(type="bool", default=False),
+        principal_names=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -413,6 +444,8 @@ def main():
             caller_account_id=me,
         )
         report = build_report(gatherer.run(), shared_with_me=params["shared_with_me"], check_keys=params["check_keys"])
+        if params["principal_names"]:
+            report["principal_names"], report["principal_names_unread"] = read_principal_names(report["images"], organizations)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 

@@ -185,6 +185,11 @@ def test_audit_playbook_writes_markdown_and_json(aws, world, run_playbook, tmp_p
     md = (tmp_path / "audit.md").read_text()
     assert world["ou_arn"] in md and world["image_id"] in md
     assert "| Region | AMI |" in md
+    # the names Organizations gives the management account, beside the ids (as created by the world fixture)
+    assert "Workloads (%s)" % world["ou_arn"] in md
+    assert "app (%s)" % world["account"] in md
+    assert data["principal_names"] == {world["ou_arn"]: "Workloads", world["account"]: "app"}
+    assert "## Names not read" not in md
 
 
 def test_a_copy_found_under_another_key_is_reused_and_only_that_key_granted(aws, world, run_playbook, tmp_path):
