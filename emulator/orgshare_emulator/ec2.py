@@ -22,6 +22,20 @@ Cross-account visibility (DescribeImages)
   ``ExecutableUsers`` / ``Owners`` / ``ImageIds`` scope the result as AWS documents. The owner's
   user-defined tags are shown to the owner only; each account sees its own tags on the AMI id.
 
+Public sharing (ModifyImageAttribute adding ``{"Group": "all"}``)
+  - image block public access, per account and region (Get/Enable/DisableImageBlockPublicAccess;
+    ``block-new-sharing`` refuses new public sharing with ``OperationNotPermitted``; AMIs that are
+    already public stay public);
+  - an AMI with encrypted volumes or snapshots cannot be made public;
+  - at most ``patches.CONFIG["public_ami_quota"]`` (5, AWS's default quota) public AMIs per account
+    and region, also answered by Service Quotas GetServiceQuota (ec2 / L-0E3CBAB9);
+  - at most ``patches.CONFIG["ami_sharing_quota"]`` (1,000) accounts, organizations and OUs per AMI.
+
+Disabled AMIs (DisableImage / EnableImage)
+  DisableImage sets the state ``disabled`` and removes every launch permission; DescribeImages
+  leaves disabled AMIs out unless ``IncludeDisabled``; a disabled AMI cannot be shared; EnableImage
+  makes it ``available`` again, without the permissions it lost.
+
 Copies (CopyImage)
   ``Encrypted`` / ``KmsKeyId`` (checked asynchronously: a bad key makes the copy ``failed`` with a
   ``StateReason``), ``CopyImageTags``, ``TagSpecifications`` (image and snapshot), ``ClientToken``
@@ -43,7 +57,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from . import kms as kms_patch
 
 # Emulator bookkeeping that moto's reset does not know about; cleared by reset_state().
-STATE = {"client_tokens": {}}
+STATE = {"client_tokens": {}, "image_block_public_access": {}}
 _LOCK = threading.Lock()
 
 # Launch permission principals (docs/aws-facts.md, "Launch permissions").
@@ -55,6 +69,7 @@ ACCOUNT_RE = re.compile(r"^\d{12}$")
 def reset_state():
     with _LOCK:
         STATE["client_tokens"] = {}
+        STATE["image_block_public_access"] = {}
 
 
 def _config():
@@ -371,7 +386,7 @@ def visible_foreign_images(backend, membership=None):
     return out
 
 
-def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners=None):
+def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners=None, include_disabled=True):
     """DescribeImages as the account of ``backend`` sees it.
 
     AWS: "The images available to you include public images, private images that you own, and
@@ -381,7 +396,10 @@ def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners
     organization or OU (not its own AMIs, not public ones); ``all`` -> public AMIs; another account
     id -> AMIs shared with that account id explicitly (not through its organization or OU).
     ``Owners``: AMIs of those owners that the caller may see. ``ImageIds``: an id the caller may not
-    see is left out, as one that does not exist (moto: InvalidAMIID.NotFound when none is found)."""
+    see is left out, as one that does not exist (moto: InvalidAMIID.NotFound when none is found).
+    ``include_disabled``: False for the API's default (DescribeImages ``IncludeDisabled``), which leaves
+    disabled AMIs out, also when named in ``ImageIds`` (unverified: as if they did not exist); True for
+    the emulator's own look-ups."""
     from moto.ec2.exceptions import InvalidAMIIdError, MalformedAMIIdError
     from moto.ec2.utils import generic_filter
 
@@ -390,6 +408,8 @@ def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners
     foreign = visible_foreign_images(backend)
     how_by_id = {view.id: how for view, how in foreign}
     images = own + [view for view, _how in foreign]
+    if not include_disabled:
+        images = [ami for ami in images if ami.state != DISABLED]
 
     if ami_ids:
         malformed = [i for i in ami_ids if not i.startswith("ami-")]
@@ -443,6 +463,112 @@ def check_shareable(ami):
     for snap in image_snapshots(ami):
         if snap.encrypted and is_aws_managed_key(snap.kms_key_id):
             raise _err("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared")
+
+
+# ---- public sharing ----------------------------------------------------------------------------
+# EC2 User Guide, "Understand block public access for AMIs",
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-public-access-to-amis.html, and the API
+# reference of EnableImageBlockPublicAccess / DisableImageBlockPublicAccess / GetImageBlockPublicAccessState
+# (botocore ec2 2016-11-15): a setting per account and Region, ``block-new-sharing`` or ``unblocked``;
+# when it is on "any attempt to make an AMI public is automatically blocked", AMIs that are already
+# public stay public. AWS applies a change within up to 10 minutes; the emulator at once.
+# Its default in AWS: enabled for new accounts, disabled for accounts that had a public AMI on or after
+# July 15, 2023. The emulator's default is ``patches.CONFIG["image_block_public_access_default"]``
+# (``unblocked``: the account of an existing publisher; see docs/emulator.md).
+BLOCK_NEW_SHARING = "block-new-sharing"
+UNBLOCKED = "unblocked"
+BLOCK_STATES = (BLOCK_NEW_SHARING, UNBLOCKED)
+# The Service Quotas code of "Public AMIs" (unverified: quoted from GetServiceQuota output in public
+# issues, not from AWS documentation).
+PUBLIC_AMI_QUOTA_CODE = "L-0E3CBAB9"
+
+
+def image_block_public_access_state(account_id, region):
+    with _LOCK:
+        return STATE["image_block_public_access"].get((account_id, region), _config()["image_block_public_access_default"])
+
+
+def set_image_block_public_access_state(account_id, region, state):
+    with _LOCK:
+        STATE["image_block_public_access"][(account_id, region)] = state
+
+
+def public_image_count(backend):
+    """The caller's public AMIs in the backend's region (AWS's quota counts those in the Recycle Bin too,
+    which the emulator does not model)."""
+    return sum(1 for ami in list(backend.amis.values()) if ami.owner_id == backend.account_id and ami.is_public)
+
+
+def image_is_encrypted(ami):
+    """Whether the AMI has an encrypted volume or a snapshot of an encrypted volume."""
+    for m in image_mappings(ami):
+        snap = ami.ec2_backend.snapshots.get(m.get("SnapshotId") or "")
+        if (snap is not None and snap.encrypted) or (not m.get("SnapshotId") and m.get("Encrypted")):
+            return True
+    return False
+
+
+def check_public(backend, ami):
+    """The refusals of ModifyImageAttribute adding ``{"Group": "all"}`` to an AMI that is not public yet.
+
+    - Block public access on: ``OperationNotPermitted`` (code and message as AWS answered in a public
+      report, hortonworks/cloudbreak-images pull request 926; not in AWS's documentation).
+    - Encrypted volumes or snapshots (EC2 User Guide, "Make your AMI publicly available for use in Amazon
+      EC2", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-intro.html: "If your AMI
+      includes one of the following components, you can't make it public: Encrypted volumes, Snapshots of
+      encrypted volumes, Product codes"): the code is unverified (``UnsupportedOperation``, as one public
+      report quotes, opendevstack/ods-core issue 1062).
+    - The Public AMIs quota (EC2 User Guide, "AMI quotas",
+      https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-quotas.html: 5 per Region by default,
+      adjustable): ``ResourceLimitExceeded`` with the message public reports quote (e.g. NixOS/amis
+      issue 37, iterative/studio-selfhosted pull request 90); unverified, not in AWS's documentation."""
+    if ami.is_public:
+        return
+    if image_block_public_access_state(backend.account_id, backend.region_name) == BLOCK_NEW_SHARING:
+        raise _err(
+            "OperationNotPermitted",
+            "You can't publicly share this image because block public access for AMIs is enabled for this account. "
+            "To publicly share the image, you must call the DisableImageBlockPublicAccess API.",
+        )
+    if image_is_encrypted(ami):
+        raise _err("UnsupportedOperation", "Encrypted snapshots can't be shared publicly. Specify another snapshot.")
+    quota = int(_config()["public_ami_quota"])
+    if public_image_count(backend) >= quota:
+        raise _err(
+            "ResourceLimitExceeded",
+            "You have reached your quota of %d for the number of public images allowed in this Region. Deregister "
+            "unused public images or make them private, or request an increase in your public AMIs quota." % quota,
+        )
+
+
+def check_sharing_quota(ami, to_add, to_remove):
+    """AMI quotas: at most 1,000 entities (accounts, organizations, OUs) per AMI per Region (adjustable); the
+    accounts inside a shared organization or OU do not count. The error code is unverified
+    (``ResourceLimitExceeded``, as for the public AMI quota)."""
+    named = [p for p in ami.launch_permissions if "Group" not in p]
+    after = [p for p in named if p not in to_remove] + [p for p in to_add if "Group" not in p and p not in named]
+    quota = int(_config()["ami_sharing_quota"])
+    if len(after) > quota:
+        raise _err(
+            "ResourceLimitExceeded",
+            "The image %s would be shared with %d entities; the quota is %d per image per Region." % (ami.id, len(after), quota),
+        )
+
+
+# ---- disabled AMIs -----------------------------------------------------------------------------
+# EC2 User Guide, "Disable an Amazon EC2 AMI", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/disable-an-ami.html,
+# and the DisableImage / EnableImage API reference: disabling sets the state ``disabled`` and removes every
+# launch permission ("If an AMI was public or previously shared, it is made private"); "A disabled AMI does
+# not appear in DescribeImages API calls by default" (DescribeImages ``IncludeDisabled``); "A disabled AMI
+# can't be shared"; re-enabling makes it ``available`` and shareable, and those who lost access "do not
+# regain access automatically". Only the owner may disable or enable an AMI.
+DISABLED = "disabled"
+
+
+def check_not_disabled(ami):
+    """Sharing a disabled AMI: refused (the code, ``OperationNotPermitted``, is unverified)."""
+    if ami.state == DISABLED:
+        raise _err("OperationNotPermitted", "The image %s is disabled. Enable it with EnableImage before you share it." % ami.id)
 
 
 # ---- snapshots --------------------------------------------------------------------------------
@@ -785,10 +911,25 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
 
     AmiBackend.validate_permission_targets = validate_permission_targets
 
-    def backend_describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None):
-        return describe_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
+    def backend_describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None, include_disabled=True):
+        return describe_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners,
+                               include_disabled=include_disabled)
 
     AmiBackend.describe_images = backend_describe_images
+
+    def describe_images_response(self):
+        """DescribeImages: disabled AMIs only with ``IncludeDisabled``."""
+        self.error_on_dryrun()
+        images = self.ec2_backend.describe_images(
+            ami_ids=self._get_param("ImageIds", []),
+            filters=self._filters_from_querystring(),
+            exec_users=self._get_param("ExecutableUsers", []),
+            owners=self._get_param("Owners", []),
+            include_disabled=bool(_as_bool(self._get_param("IncludeDisabled"))),
+        )
+        return ActionResult({"Images": images})
+
+    AmisResponse.describe_images = describe_images_response
 
     orig_modify = AmiBackend.modify_image_attribute
 
@@ -797,7 +938,11 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
         validate_launch_permissions(launch_permissions_to_add)
         validate_launch_permissions(launch_permissions_to_remove)
         if launch_permissions_to_add:
+            check_not_disabled(ami)
             check_shareable(ami)
+            if any(p.get("Group") == "all" for p in launch_permissions_to_add):
+                check_public(self, ami)
+            check_sharing_quota(ami, launch_permissions_to_add, launch_permissions_to_remove or [])
         return orig_modify(self, ami_id, launch_permissions_to_add, launch_permissions_to_remove)
 
     AmiBackend.modify_image_attribute = modify_image_attribute
@@ -822,3 +967,68 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
         return EmptyResult()
 
     AmisResponse.reset_image_attribute = reset_image_attribute
+
+    # Image block public access, per account and region.
+    def get_image_block_public_access_state(self):
+        self.error_on_dryrun()
+        state = image_block_public_access_state(self.ec2_backend.account_id, self.ec2_backend.region_name)
+        return ActionResult({"ImageBlockPublicAccessState": state, "ManagedBy": "account"})
+
+    def enable_image_block_public_access(self):
+        state = self._get_param("ImageBlockPublicAccessState")
+        self.error_on_dryrun()
+        if state != BLOCK_NEW_SHARING:
+            raise _err("InvalidParameterValue", "Value (%s) for parameter ImageBlockPublicAccessState is invalid. Valid value: block-new-sharing" % state)
+        set_image_block_public_access_state(self.ec2_backend.account_id, self.ec2_backend.region_name, BLOCK_NEW_SHARING)
+        return ActionResult({"ImageBlockPublicAccessState": BLOCK_NEW_SHARING})
+
+    def disable_image_block_public_access(self):
+        self.error_on_dryrun()
+        set_image_block_public_access_state(self.ec2_backend.account_id, self.ec2_backend.region_name, UNBLOCKED)
+        return ActionResult({"ImageBlockPublicAccessState": UNBLOCKED})
+
+    AmisResponse.get_image_block_public_access_state = get_image_block_public_access_state
+    AmisResponse.enable_image_block_public_access = enable_image_block_public_access
+    AmisResponse.disable_image_block_public_access = disable_image_block_public_access
+
+    # Disabled AMIs.
+    def disable_image(self):
+        ami_id = self._get_param("ImageId")
+        self.error_on_dryrun()
+        ami = owned_image(self.ec2_backend, ami_id)
+        ami.state = DISABLED
+        ami.launch_permissions = []
+        return ActionResult({"Return": True})
+
+    def enable_image(self):
+        ami_id = self._get_param("ImageId")
+        self.error_on_dryrun()
+        ami = owned_image(self.ec2_backend, ami_id)
+        if ami.state == DISABLED:
+            ami.state = "available"
+        return ActionResult({"Return": True})
+
+    AmisResponse.disable_image = disable_image
+    AmisResponse.enable_image = enable_image
+
+    # Service Quotas: the EC2 "Public AMIs" quota (moto knows only some VPC quotas).
+    from moto.servicequotas.models import ServiceQuotasBackend
+
+    orig_get_quota = ServiceQuotasBackend.get_service_quota
+
+    def get_service_quota(self, service_code, quota_code):
+        if service_code == "ec2" and quota_code == PUBLIC_AMI_QUOTA_CODE:
+            return {
+                "ServiceCode": "ec2",
+                "ServiceName": "Amazon Elastic Compute Cloud (Amazon EC2)",
+                "QuotaArn": "arn:aws:servicequotas:%s:%s:ec2/%s" % (self.region_name, self.account_id, quota_code),
+                "QuotaCode": quota_code,
+                "QuotaName": "Public AMIs",
+                "Value": float(_config()["public_ami_quota"]),
+                "Unit": "None",
+                "Adjustable": True,
+                "GlobalQuota": False,
+            }
+        return orig_get_quota(self, service_code, quota_code)
+
+    ServiceQuotasBackend.get_service_quota = get_service_quota

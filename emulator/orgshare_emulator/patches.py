@@ -14,14 +14,25 @@ import threading
 
 # Knobs read by the patches. copy_pending_seconds: how long a CopyImage result stays
 # ``pending`` (its snapshots' Progress growing) before it turns available / failed.
-CONFIG = {"copy_pending_seconds": 0.0}
+# image_block_public_access_default: the state of image block public access in an account and region
+# that never called Enable/DisableImageBlockPublicAccess ("unblocked", as for an account that had a
+# public AMI on or after July 15, 2023; AWS's default for new accounts is "block-new-sharing").
+# public_ami_quota / ami_sharing_quota: the "Public AMIs" (5) and "AMI sharing" (1,000) quotas per Region,
+# both adjustable in AWS (EC2 User Guide, "AMI quotas").
+CONFIG = {
+    "copy_pending_seconds": 0.0,
+    "image_block_public_access_default": "unblocked",
+    "public_ami_quota": 5,
+    "ami_sharing_quota": 1000,
+}
 
 
 _applied = set()
 _lock = threading.RLock()
 
 # service -> the patch modules it needs, in order (ec2's encrypted snapshots need the kms patches)
-_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2")}
+# (Service Quotas answers the EC2 public AMI quota: patched in ec2)
+_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2"), "servicequotas": ("kms", "ec2")}
 
 
 def apply(services=("kms", "ec2")):

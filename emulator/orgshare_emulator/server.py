@@ -220,7 +220,8 @@ class Emulator:
     'http://127.0.0.1:...'
     """
 
-    def __init__(self, port=0, host="127.0.0.1", latency_ms=0, copy_pending_seconds=0):
+    def __init__(self, port=0, host="127.0.0.1", latency_ms=0, copy_pending_seconds=0, image_block_public_access="unblocked",
+                 public_ami_quota=5):
         _no_public_amis()
         self.host = host
         self.port = port
@@ -230,6 +231,8 @@ class Emulator:
         self._server = None
         self._thread = None
         self.set_copy_pending_seconds(copy_pending_seconds)
+        self.set_image_block_public_access_default(image_block_public_access)
+        self.set_public_ami_quota(public_ami_quota)
 
     # ---- life cycle -------------------------------------------------------------------
     def start(self):
@@ -284,7 +287,8 @@ class Emulator:
         return client
 
     def reset(self):
-        """Forget every AWS resource, the call record and the knobs (not the port)."""
+        """Forget every AWS resource, the call record and the knobs (not the port, nor the settings kept
+        like constructor options: copy pending time, image block public access default, public AMI quota)."""
         from moto.moto_api import state_manager  # noqa: F401  (import registers the backend)
         from moto.moto_api._internal.models import moto_api_backend
 
@@ -295,6 +299,8 @@ class Emulator:
         pending = self.copy_pending_seconds
         self.knobs = Knobs()
         self.set_copy_pending_seconds(pending)
+        self.set_image_block_public_access_default(self.image_block_public_access_default)
+        self.set_public_ami_quota(self.public_ami_quota)
         self.clear_calls()
 
     # ---- knobs --------------------------------------------------------------------------
@@ -306,6 +312,24 @@ class Emulator:
 
         self.copy_pending_seconds = float(seconds)
         patches.CONFIG["copy_pending_seconds"] = float(seconds)
+
+    def set_image_block_public_access_default(self, state):
+        """The image block public access state of every account and region that has not called
+        Enable/DisableImageBlockPublicAccess: "unblocked" (default) or "block-new-sharing" (AWS's default
+        for new accounts). Accounts and regions that set their own state keep it until reset()."""
+        from . import patches
+
+        if state not in ("block-new-sharing", "unblocked"):
+            raise ValueError("image block public access state must be block-new-sharing or unblocked, not %r" % (state,))
+        self.image_block_public_access_default = state
+        patches.CONFIG["image_block_public_access_default"] = state
+
+    def set_public_ami_quota(self, quota):
+        """The "Public AMIs" quota per account and region (AWS's default 5, adjustable)."""
+        from . import patches
+
+        self.public_ami_quota = int(quota)
+        patches.CONFIG["public_ami_quota"] = int(quota)
 
     def inject_faults(self, rate=0.0, actions=None, kind="throttle", schedule=None, seed=1, regions=None):
         """Fail a share ``rate`` of the calls to ``actions`` (all when None) in ``regions`` (all when None) with ``kind``
@@ -382,7 +406,13 @@ class Emulator:
                     self.set_copy_pending_seconds(args["copy_pending_seconds"])
                 if "faults" in args:
                     self.inject_faults(**args["faults"])
-                out = {"latency_ms": self.knobs.latency_ms, "copy_pending_seconds": self.copy_pending_seconds}
+                if "image_block_public_access_default" in args:
+                    self.set_image_block_public_access_default(args["image_block_public_access_default"])
+                if "public_ami_quota" in args:
+                    self.set_public_ami_quota(args["public_ami_quota"])
+                out = {"latency_ms": self.knobs.latency_ms, "copy_pending_seconds": self.copy_pending_seconds,
+                       "image_block_public_access_default": self.image_block_public_access_default,
+                       "public_ami_quota": self.public_ami_quota}
             elif path == "reset":
                 self.reset()
             elif path == "seed":
