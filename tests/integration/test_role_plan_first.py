@@ -332,3 +332,16 @@ def test_diff_mode_shows_each_change_once_and_check_diff_predicts_it(aws, world,
     assert launch_permissions(aws, SOURCE, world["image_id"]) == sorted([world["ou_arn"], world["account"]])
     # shown once, by the write (the check-mode reads show no diff outside --check)
     assert real.stdout.count('"%s*"' % world["ou_path"]) == check.stdout.count('"%s*"' % world["ou_path"])
+
+
+def test_missing_credentials_say_so_before_any_write(aws, world, tmp_path):
+    """No credentials at all: the role stops at its first read, saying so (not "the source AMI was not found")."""
+    aws.emulator.clear_calls()
+    proc = run(aws, tmp_path, play(tmp_path), good_vars(aws, world), env={
+        "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true"})
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "Unable to locate credentials" in out, out[-3000:]
+    assert "was not found" not in out
+    assert aws.emulator.calls == []
