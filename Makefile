@@ -12,12 +12,13 @@ export PATH := $(VENV_ABS)/bin:$(PATH)
 COMPAT_CORE ?= ansible-core>=2.17,<2.18
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: help venv demo test pytest sanity lint docs-lint changelog-lint compat bench bench-smoke clean
+.PHONY: help venv demo test pytest sanity lint docs-lint changelog-lint compat bench bench-smoke release clean
 
 help:
 	@echo "make demo   - run the main job (distribute + audit) on the built-in AWS emulator"
 	@echo "make test   - run every test and linter (what CI runs)"
 	@echo "make bench  - run the benchmarks (writes docs/performance.md)"
+	@echo "make release - build the collection tarball from the last commit into dist/"
 
 venv:
 	@scripts/bootstrap.sh $(VENV)
@@ -57,6 +58,10 @@ bench: venv
 
 bench-smoke: venv
 	$(PY) bench/run.py --smoke
+
+# The release tarball, built from the committed tree (git archive HEAD) into dist/; see scripts/release.sh
+release: venv
+	@scripts/release.sh $(VENV_ABS) dist
 
 clean:
 	rm -rf .cache/test-collections tests/output
