@@ -4,6 +4,7 @@ executes a module's main() in-process and returns its result dict.
 Fixtures
 - ``emulator``      session-wide orgshare_emulator.Emulator (threaded server on 127.0.0.1)
 - ``aws``           function-scoped: resets the emulator, returns an AwsEnv (clients, env, endpoint)
+- ``copy_clock``    a hand-moved clock for the emulator's copy pending time: ``copy_clock.advance(s)``
 - ``run_module``    run_module("ami_org_share", {...}, check_mode=False, diff=False) -> result dict
 - ``run_playbook``  run_playbook(text_or_path, extra_vars=None, check=False, diff=False) -> CompletedProcess
 """
@@ -18,6 +19,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import pytest
 
@@ -112,6 +115,36 @@ def emulator():
 def aws(emulator):
     emulator.reset()
     return AwsEnv(emulator)
+
+
+class CopyClock:
+    """The clock the emulator's copy timers read while the ``copy_clock`` fixture is in use: it moves
+    only when the test calls ``advance``, so a copy stays pending until the test says its time is up
+    instead of racing the machine's clock. The rest of the ``time`` module is the real one."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self._lock = threading.Lock()
+
+    def monotonic(self):
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds):
+        with self._lock:
+            self.now += seconds
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def copy_clock(monkeypatch):
+    from orgshare_emulator import ec2 as emulator_ec2
+
+    clock = CopyClock()
+    monkeypatch.setattr(emulator_ec2, "time", clock)
+    return clock
 
 
 class ModuleResult(dict):

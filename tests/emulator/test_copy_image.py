@@ -1,8 +1,5 @@
 """(b) CopyImage: encryption, keys checked asynchronously, tags, client tokens, names, filters, pending time."""
 
-import threading
-import time
-
 import pytest
 
 from emulator_helpers import error_of, raw_client
@@ -14,36 +11,6 @@ def pending(aws):
     """Set the copy pending time; restored afterwards (the session emulator is shared)."""
     yield aws.emulator.set_copy_pending_seconds
     aws.emulator.set_copy_pending_seconds(0)
-
-
-class Clock:
-    """A hand-moved clock for the emulator's copy timers (the pending time is measured on it), so
-    that a test says when time passes instead of racing the machine's clock."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self._lock = threading.Lock()
-
-    def monotonic(self):
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds):
-        with self._lock:
-            self.now += seconds
-
-    def __getattr__(self, name):  # the rest of the time module, unchanged
-        return getattr(time, name)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The emulator's copy timers read this clock instead of time.monotonic."""
-    from orgshare_emulator import ec2 as emulator_ec2
-
-    fake = Clock()
-    monkeypatch.setattr(emulator_ec2, "time", fake)
-    return fake
 
 
 def _image(ec2, image_id):
@@ -178,7 +145,7 @@ def test_source_image_filters(aws):
     assert "SourceImageId" not in _image(aws.client("ec2"), src)
 
 
-def test_unknown_or_unavailable_source(aws, pending, clock):
+def test_unknown_or_unavailable_source(aws, pending, copy_clock):
     west = raw_client(aws, "ec2", "us-west-2")
     assert error_of(west.copy_image, Name="nope", SourceImageId="ami-0123456789abcdef0", SourceRegion="us-east-1")[0] == "InvalidAMIID.NotFound"
     src, dummy = _source(aws)
@@ -187,9 +154,9 @@ def test_unknown_or_unavailable_source(aws, pending, clock):
     assert error_of(raw_client(aws, "ec2").copy_image, Name="copy-of-copy", SourceImageId=copy, SourceRegion="us-west-2")[0] == "InvalidAMIID.Unavailable"
 
 
-def test_pending_time_with_growing_progress(aws, pending, clock):
+def test_pending_time_with_growing_progress(aws, pending, copy_clock):
     src, dummy = _source(aws)
-    pending(100)  # seconds of the hand-moved clock
+    pending(100)  # seconds of the hand-moved clock (copy_clock)
     west = aws.client("ec2", "us-west-2")
     copy = west.copy_image(Name="slow", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
     assert _image(west, copy)["State"] == "pending"
@@ -199,21 +166,21 @@ def test_pending_time_with_growing_progress(aws, pending, clock):
         return sorted((s["State"], s["Progress"]) for s in west.describe_snapshots(SnapshotIds=snaps)["Snapshots"])
 
     assert snapshots() == [("pending", "0%"), ("pending", "0%")]
-    clock.advance(30)
+    copy_clock.advance(30)
     assert snapshots() == [("pending", "30%"), ("pending", "30%")]
     assert _image(west, copy)["State"] == "pending"
     assert [i["ImageId"] for i in west.describe_images(Filters=[{"Name": "state", "Values": ["pending"]}])["Images"]] == [copy]
-    clock.advance(69.5)
+    copy_clock.advance(69.5)
     assert snapshots() == [("pending", "99%"), ("pending", "99%")]
     assert _image(west, copy)["State"] == "pending"
-    clock.advance(0.5)  # the pending time is over
+    copy_clock.advance(0.5)  # the pending time is over
     assert _image(west, copy)["State"] == "available"
     assert snapshots() == [("completed", "100%"), ("completed", "100%")]
     assert west.describe_images(Filters=[{"Name": "state", "Values": ["pending"]}])["Images"] == []
     west.get_waiter("image_available").wait(ImageIds=[copy], WaiterConfig={"Delay": 1, "MaxAttempts": 2})
 
 
-def test_a_failed_copy_is_pending_first_then_failed(aws, pending, clock):
+def test_a_failed_copy_is_pending_first_then_failed(aws, pending, copy_clock):
     src, dummy = _source(aws)
     pending(10)
     west = aws.client("ec2", "us-west-2")
@@ -221,7 +188,7 @@ def test_a_failed_copy_is_pending_first_then_failed(aws, pending, clock):
                            KmsKeyId="arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000")["ImageId"]
     image = _image(west, copy)
     assert image["State"] == "pending" and "StateReason" not in image
-    clock.advance(10)
+    copy_clock.advance(10)
     image = _image(west, copy)
     assert image["State"] == "failed" and image["StateReason"]["Code"].startswith("Client.InvalidKMSKey.")
 

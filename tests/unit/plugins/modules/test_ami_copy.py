@@ -329,25 +329,30 @@ def test_source_missing_or_invalid_options(aws, run_module):
 def test_pending_copies_are_started_together_and_waited_for_together(aws, run_module, pending_seconds):
     src = source_image(aws)
     keys = region_keys(aws)
-    period = 2.0
-    pending_seconds(period)
+    pending_seconds(2.0)
     aws.emulator.clear_calls()
     result = run_module("ami_copy", {"source_image_id": src, "source_region": SOURCE_REGION,
                                      "regions": [{"region": r, "kms_key_id": keys[r]} for r in REGIONS]})
     assert not result.failed, result.msg
-    assert all(i["state"] == "available" for i in result["images"])
-    copies = ec2_calls(aws, "CopyImage")
-    assert sorted(c["region"] for c in copies) == sorted(REGIONS)
-    # every copy was started before the first one could have become available
-    assert max(c["time"] for c in copies) < min(c["time"] for c in copies) + period
-    # and the waits overlapped: done in well under three pending periods after the first copy started
-    last_look = max(c["time"] for c in ec2_calls(aws, "DescribeImages"))
-    assert last_look - min(c["time"] for c in copies) < 2 * period + 1
+    assert {i["region"]: i["state"] for i in result["images"]} == {r: "available" for r in REGIONS}
+    assert {r: [c["State"] for c in copies_in(aws, r, src)] for r in REGIONS} == {r: ["available"] for r in REGIONS}
+    # The order of the calls, from the emulator's record (in the order they arrived): the plan reads
+    # (DescribeImages of the source, of existing copies and of names), then every CopyImage, then the
+    # polls (DescribeImages of the new copies), then DescribeSnapshots for the keys of the copies.
+    ec2 = [(c["action"], c["region"]) for c in aws.emulator.calls if c["service"] == "ec2"]
+    copy_at = [n for n, (action, dummy) in enumerate(ec2) if action == "CopyImage"]
+    assert sorted(ec2[n][1] for n in copy_at) == sorted(REGIONS)
+    # every copy was started before the first poll: no DescribeImages between the first and the last CopyImage
+    assert [a for a, dummy in ec2[copy_at[0]:copy_at[-1] + 1]] == ["CopyImage"] * len(REGIONS)
+    polls = [(n, region) for n, (action, region) in enumerate(ec2) if action == "DescribeImages" and n > copy_at[-1]]
+    assert polls, "the pending copies were never polled"
+    # waited for together: the first round of polls looks at every region once, before any region is looked at again
+    assert sorted(region for dummy, region in polls[:len(REGIONS)]) == sorted(REGIONS)
 
 
-def test_no_wait_then_rerun_waits_and_wait_timeout(aws, run_module, pending_seconds):
+def test_no_wait_then_rerun_waits_and_wait_timeout(aws, run_module, pending_seconds, copy_clock):
     src = source_image(aws, encrypted=False)
-    pending_seconds(8)
+    pending_seconds(8)  # on the emulator's hand-moved clock: pending until the test moves it
     args = {"source_image_id": src, "source_region": SOURCE_REGION, "regions": ["eu-west-1", "us-west-2"]}
     result = run_module("ami_copy", dict(args, wait=False))
     assert not result.failed, result.msg
@@ -357,7 +362,9 @@ def test_no_wait_then_rerun_waits_and_wait_timeout(aws, run_module, pending_seco
     result = run_module("ami_copy", dict(args, wait_timeout=1))
     assert result.failed and "still pending after wait_timeout=1s in eu-west-1, us-west-2" in result.msg
     assert result["changed"] is False and {i["image_id"] for i in result["images"]} == set(ids.values())
+    assert {r: [c["State"] for c in copies_in(aws, r, src)] for r in ids} == {r: ["pending"] for r in ids}
 
+    copy_clock.advance(8)  # the copies' pending time is over
     aws.emulator.clear_calls()
     result = run_module("ami_copy", args)
     assert not result.failed, result.msg
