@@ -60,6 +60,28 @@ def test_plan(name, current, kwargs, added, removed, after):
     assert lp.plan(current, **kwargs) == (added, removed, after)
 
 
+# (name, current, added, removed, expected after): written out by hand
+APPLIED = [
+    ("nothing to do", perms(orgs=[ORG], accounts=[A1]), NONE, NONE, perms(orgs=[ORG], accounts=[A1])),
+    ("adds are merged, sorted", perms(accounts=[A3]), perms(accounts=[A2, A1]), NONE, perms(accounts=[A1, A2, A3])),
+    ("an add already there is not doubled", perms(ous=[OU]), perms(ous=[OU, OU2]), NONE, perms(ous=[OU, OU2])),
+    ("removes only what is named", perms(orgs=[ORG, ORG2], ous=[OU], accounts=[A1, A2], public=True), perms(),
+     perms(orgs=[ORG2], accounts=[A1]), perms(orgs=[ORG], ous=[OU], accounts=[A2], public=True)),
+    ("a remove of something absent is a no-op", perms(accounts=[A1]), NONE, perms(accounts=[A2], ous=[OU2]), perms(accounts=[A1])),
+    ("add and remove of different kinds at once", perms(ous=[OU]), perms(orgs=[ORG]), perms(ous=[OU]), perms(orgs=[ORG])),
+    ("made public", perms(accounts=[A1]), perms(public=True), NONE, perms(accounts=[A1], public=True)),
+    ("no longer public", perms(public=True, orgs=[ORG]), NONE, perms(public=True), perms(orgs=[ORG])),
+    ("public stays when not removed", perms(public=True), perms(accounts=[A3]), NONE, perms(accounts=[A3], public=True)),
+    ("partial shapes: missing keys are empty", {"account_ids": [A2, A1]}, {}, {}, perms(accounts=[A1, A2])),
+    ("empty everything", {}, {}, {}, NONE),
+]
+
+
+@pytest.mark.parametrize("name,current,added,removed,after", APPLIED, ids=[a[0] for a in APPLIED])
+def test_apply_plan(name, current, added, removed, after):
+    assert lp.apply_plan(current, added, removed) == after
+
+
 def test_plan_rejects_unknown_state():
     with pytest.raises(ValueError, match="state"):
         lp.plan(NONE, state="gone")
@@ -157,6 +179,10 @@ def test_plan_properties(current, orgs, ous, accounts, public, state, purge):
         assert after["public"] == current["public"]
     # Idempotence: planning again from the result changes nothing.
     again = lp.plan(after, **kwargs)
-    assert again == (lp.empty(), lp.empty(), after)
-    # The plan applied to the current state is the after state.
-    assert lp.apply_plan(current, added, removed) == after
+    assert again == (NONE, NONE, after)
+    # added and removed account for the whole difference between current and after
+    for key in lp.KIND_KEYS:
+        assert sorted((set(current[key]) | set(added[key])) - set(removed[key])) == after[key]
+        assert set(after[key]) - set(current[key]) == set(added[key])
+        assert set(current[key]) - set(after[key]) == set(removed[key])
+    assert after["public"] == ((current["public"] or added["public"]) and not removed["public"])
