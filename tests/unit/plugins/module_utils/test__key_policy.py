@@ -1,7 +1,6 @@
 """The key-policy merge plan of kms_org_grant: table-driven cases and properties."""
 
 import copy
-import json
 
 import pytest
 from hypothesis import given, settings
@@ -31,14 +30,56 @@ SERVICE = {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws
            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111111111111:*"}}}
 
 
+# The module's statements, written out here in the forms AWS documents (aws:PrincipalOrgID with StringEquals,
+# aws:PrincipalOrgPaths with ForAnyValue:StringLike and "<path>*" entries, kms:GrantIsForAWSResource with Bool;
+# whole accounts as "arn:aws:iam::<id>:root"), so that no expected value is built by the code under test.
+DEFAULT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+USE_SID, GRANTS_SID = "OrgShareUse-" + ORG, "OrgShareGrants-" + ORG
+ACCOUNT_SIDS = ("OrgShareAccountUse", "OrgShareAccountGrants")
+
+
+def org_condition(org, patterns):
+    condition = {"StringEquals": {"aws:PrincipalOrgID": org}}
+    if patterns:
+        condition["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(patterns)}
+    return condition
+
+
+def use_statement(patterns=None, actions=DEFAULT_ACTIONS, org=ORG):
+    """OrgShareUse-<org>: ``patterns`` None for the whole organization, else the sorted "<path>*" patterns."""
+    return {"Sid": "OrgShareUse-" + org, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": list(actions), "Resource": "*",
+            "Condition": org_condition(org, patterns)}
+
+
+def grants_statement(patterns=None, org=ORG):
+    condition = dict(org_condition(org, patterns), Bool={"kms:GrantIsForAWSResource": "true"})
+    return {"Sid": "OrgShareGrants-" + org, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": list(GRANT_ACTIONS), "Resource": "*",
+            "Condition": condition}
+
+
+def account_use_statement(accounts, actions=DEFAULT_ACTIONS):
+    return {"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::%s:root" % a for a in accounts]},
+            "Action": list(actions), "Resource": "*"}
+
+
+def account_grants_statement(accounts):
+    return {"Sid": "OrgShareAccountGrants", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::%s:root" % a for a in accounts]},
+            "Action": list(GRANT_ACTIONS), "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+
+
+def org_paths(statement):
+    """The aws:PrincipalOrgPaths patterns of one of the module's statements, or None (the whole organization)."""
+    return statement["Condition"].get("ForAnyValue:StringLike", {}).get("aws:PrincipalOrgPaths")
+
+
 def base():
     statements = [copy.deepcopy(IAM_ROOT), copy.deepcopy(ADMIN), copy.deepcopy(SERVICE)]
     return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": statements}
 
 
 def ours(policy, org=ORG):
-    return {s["Sid"]: s for s in kp.statements_of(policy) if isinstance(s, dict) and s.get("Sid", "").endswith(org)
-            and s["Sid"].startswith(("OrgShareUse-", "OrgShareGrants-"))}
+    return {s["Sid"]: s for s in policy["Statement"] if s.get("Sid") in ("OrgShareUse-" + org, "OrgShareGrants-" + org)}
 
 
 def scope(policy, org=ORG):
@@ -48,7 +89,7 @@ def scope(policy, org=ORG):
         return None
     scopes = set()
     for s in mine.values():
-        pats = kp.org_paths_of(s)
+        pats = org_paths(s)
         scopes.add("org" if pats is None else tuple(sorted(pats)))
     assert len(scopes) == 1, mine
     one = scopes.pop()
@@ -60,7 +101,8 @@ def apply(policy, **kw):
 
 
 def p(*paths):
-    return [kp.path_pattern(x) for x in paths]
+    """The aws:PrincipalOrgPaths patterns of organization paths ("o-x/r-y/ou-z/" -> "o-x/r-y/ou-z/*")."""
+    return [x + "*" for x in paths]
 
 
 # (id, start scope, request, expected changed, expected scope, covered)
@@ -86,14 +128,17 @@ PLAN_CASES = [
 ]
 
 
-def start_policy(start, allow_grants=True):
+def our_statements(scope_):
+    """The module's two statements for a scope (None, "org" or sorted patterns), as written out above."""
+    if scope_ is None:
+        return []
+    pats = None if scope_ == "org" else sorted(scope_)
+    return [use_statement(pats), grants_statement(pats)]
+
+
+def start_policy(start):
     policy = base()
-    if start is None:
-        return policy
-    pats = None if start == "org" else start
-    policy["Statement"].append(kp.build_statement(ORG, pats, kp.DEFAULT_ACTIONS))
-    if allow_grants:
-        policy["Statement"].append(kp.build_statement(ORG, pats, kp.GRANT_ACTIONS, grants=True))
+    policy["Statement"].extend(our_statements(start))
     return policy
 
 
@@ -106,7 +151,7 @@ def test_plan_scopes(start, request_, changed, expected, covered):
     assert scope(new) == expected
     assert got_covered is covered
     assert policy == before, "the input policy must not be modified"
-    assert mine == list(ours(new).values())
+    assert mine == list(ours(new).values()) == our_statements(expected)
     # foreign statements: the very same objects, same order
     foreign_before = [s for s in policy["Statement"] if s.get("Sid", "") not in ours(policy)]
     foreign_after = [s for s in new["Statement"] if s.get("Sid", "") not in ours(new)]
@@ -119,28 +164,35 @@ def test_statement_shape():
     _c, new, mine, _cov = apply(base(), paths=[B, A])
     use, grants = mine
     assert use == {
-        "Sid": "OrgShareUse-" + ORG, "Effect": "Allow", "Principal": {"AWS": "*"},
-        "Action": sorted(kp.DEFAULT_ACTIONS), "Resource": "*",
-        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG},
-                      "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [A + "*", B + "*"]}},
+        "Sid": "OrgShareUse-o-abc1234567", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc1234567"},
+                      "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-abc1234567/r-ab12/ou-ab12-aaaaaaaa/*",
+                                                                           "o-abc1234567/r-ab12/ou-ab12-bbbbbbbb/*"]}},
     }
-    assert grants["Sid"] == "OrgShareGrants-" + ORG
-    assert grants["Action"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
-    assert new["Statement"][:3] == base()["Statement"]
+    assert grants == {
+        "Sid": "OrgShareGrants-o-abc1234567", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc1234567"},
+                      "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-abc1234567/r-ab12/ou-ab12-aaaaaaaa/*",
+                                                                           "o-abc1234567/r-ab12/ou-ab12-bbbbbbbb/*"]},
+                      "Bool": {"kms:GrantIsForAWSResource": "true"}},
+    }
+    assert new["Statement"] == base()["Statement"] + [use, grants]
 
 
 def test_allow_grants_false_drops_the_grants_statement():
     policy = start_policy("org")
     changed, new, mine, _cov = apply(policy, allow_grants=False)
-    assert changed and [s["Sid"] for s in mine] == ["OrgShareUse-" + ORG]
+    assert changed and mine == [use_statement()]
+    assert new["Statement"] == base()["Statement"] + [use_statement()]
     changed, again, _m, _c = apply(new, allow_grants=False)
     assert not changed
 
 
 def test_actions_are_replaced_and_compared_as_sets():
-    changed, new, mine, _c = apply(base(), actions=["kms:Decrypt", "kms:DescribeKey"])
-    assert changed and mine[0]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    changed, new, mine, _c = apply(base(), actions=["kms:DescribeKey", "kms:Decrypt", "kms:DescribeKey"])
+    assert changed and mine == [use_statement(actions=["kms:Decrypt", "kms:DescribeKey"]), grants_statement()]  # sorted, once each
     assert not apply(new, actions=["kms:DescribeKey", "kms:Decrypt", "kms:Decrypt"])[0]
     assert apply(new)[0]  # back to the default actions
 
@@ -180,11 +232,12 @@ def test_duplicate_of_our_statement_is_removed():
 
 def test_other_orgs_statements_are_foreign():
     policy = base()
-    _c, policy, _m, _cov = kp.plan(policy, OTHER, ["{0}/r-zz99/ou-zz99-11111111/".format(OTHER)])
+    other_paths = ["o-zzz9876543/r-zz99/ou-zz99-11111111/*"]
+    policy["Statement"] += [use_statement(other_paths, org=OTHER), grants_statement(other_paths, org=OTHER)]
     _c, new, _m, _cov = apply(policy, state="absent")
     assert not _c
     _c, new, _m, _cov = apply(policy)
-    assert ours(new, OTHER) == ours(policy, OTHER)
+    assert new["Statement"] == policy["Statement"] + [use_statement(), grants_statement()]
     _c, new, _m, _cov = apply(new, state="absent")
     assert new["Statement"] == policy["Statement"]
 
@@ -192,22 +245,29 @@ def test_other_orgs_statements_are_foreign():
 def test_single_statement_object_and_missing_version():
     policy = {"Statement": copy.deepcopy(IAM_ROOT)}
     changed, new, _m, _c = apply(policy)
-    assert changed and new["Statement"][0] == IAM_ROOT and new["Version"] == "2012-10-17"
+    assert changed and new["Statement"] == [IAM_ROOT, use_statement(), grants_statement()] and new["Version"] == "2012-10-17"
+
+
+# base() and the 800-entry pad statement, compact: the 804 bytes of base(), a comma, the 163 bytes of the pad
+# statement with an empty list, and the list's 800 quoted 40-character strings with 799 commas between them
+BIG_SIZE = 804 + 1 + 163 + 800 * 42 + 799
 
 
 def test_size_check_and_serialisation():
-    policy = base()
-    text = kp.dump_policy(policy)
-    assert json.loads(text) == policy
-    assert '":"' in text and '", "' not in text and ": " not in text.replace("Allow access for Key Administrators", "")
-    assert kp.check_size(policy) == len(text.encode("utf-8"))
+    # sent compact, not ASCII-escaped; the size is that text's UTF-8 length
+    policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Café", "Effect": "Allow", "Principal": {"AWS": "111111111111"},
+                                                      "Action": "kms:Decrypt", "Resource": "*"}]}
+    text = '{"Version":"2012-10-17","Statement":[{"Sid":"Café","Effect":"Allow","Principal":{"AWS":"111111111111"},' \
+           '"Action":"kms:Decrypt","Resource":"*"}]}'
+    assert kp.dump_policy(policy) == text
+    assert kp.check_size(policy) == kp.policy_size(policy) == 144  # 143 characters, "é" is two bytes in UTF-8
     big = base()
     big["Statement"].append({"Sid": "Pad", "Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "kms:Decrypt",
                              "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:x": ["y" * 40] * 800}}})
     with pytest.raises(kp.PolicyTooLargeError) as e:
         kp.check_size(big)
-    assert str(e.value.size) in str(e.value) and "32768" in str(e.value)
-    assert e.value.size == kp.policy_size(big) > 32768
+    assert e.value.size == BIG_SIZE
+    assert str(BIG_SIZE) in str(e.value) and "32768" in str(e.value)
 
 
 def test_load_policy_errors():
@@ -245,7 +305,7 @@ foreign_statement = st.fixed_dictionaries({
 }) | st.fixed_dictionaries({"Effect": st.just("Allow"), "Principal": st.just({"AWS": "*"}), "Action": st.just("kms:Decrypt"),
                             "Resource": st.just("*"),
                             "Condition": st.fixed_dictionaries({"StringEquals": st.fixed_dictionaries({"aws:PrincipalOrgID": st.just(OTHER)})})})
-start_scopes = st.one_of(st.none(), st.just("org"), st.lists(paths, min_size=1, max_size=3).map(lambda x: [kp.path_pattern(y) for y in x]))
+start_scopes = st.one_of(st.none(), st.just("org"), st.lists(paths, min_size=1, max_size=3, unique=True).map(lambda x: sorted(p(*x))))
 requests = st.fixed_dictionaries({
     "paths": path_lists,
     "state": st.sampled_from(["present", "absent"]),
@@ -263,13 +323,12 @@ def policies(draw):
     if start is not None:
         pats = None if start == "org" else start
         where = draw(st.integers(min_value=0, max_value=len(foreign)))
-        policy["Statement"][where:where] = [kp.build_statement(ORG, pats, kp.DEFAULT_ACTIONS),
-                                            kp.build_statement(ORG, pats, kp.GRANT_ACTIONS, grants=True)]
+        policy["Statement"][where:where] = [use_statement(pats), grants_statement(pats)]
     return policy
 
 
 def foreign_of(policy):
-    return [s for s in kp.statements_of(policy) if s.get("Sid") not in (kp.use_sid(ORG), kp.grants_sid(ORG))]
+    return [s for s in policy["Statement"] if s.get("Sid") not in (USE_SID, GRANTS_SID)]
 
 
 @settings(max_examples=150, deadline=None)
@@ -298,7 +357,6 @@ def test_present_then_absent_restores_the_original(foreign, ou_paths, allow_gran
     _c, granted, _m, _cov = kp.plan(copy.deepcopy(original), ORG, ou_paths, allow_grants=allow_grants)
     absent_paths = ou_paths if with_ous_on_absent else None
     _c, restored, _m, _cov = kp.plan(granted, ORG, absent_paths, state="absent")
-    assert not kp.policies_differ(restored, original)
     assert restored["Statement"] == original["Statement"]
 
 
@@ -307,12 +365,14 @@ def test_present_then_absent_restores_the_original(foreign, ou_paths, allow_gran
 ACC1, ACC2, ACC3 = "111122223333", "444455556666", "777788889999"
 
 
-def account_start(accounts, allow_grants=True):
+def account_statements(accounts):
+    """The two account statements for these (sorted) accounts, as written out above; none for no account."""
+    return [account_use_statement(accounts), account_grants_statement(accounts)] if accounts else []
+
+
+def account_start(accounts):
     policy = base()
-    if accounts:
-        policy["Statement"].append(kp.build_account_statement(accounts, kp.DEFAULT_ACTIONS))
-        if allow_grants:
-            policy["Statement"].append(kp.build_account_statement(accounts, kp.GRANT_ACTIONS, grants=True))
+    policy["Statement"].extend(account_statements(accounts))
     return policy
 
 
@@ -339,12 +399,11 @@ def test_plan_accounts(start, request_, changed, expected):
     before = copy.deepcopy(policy)
     got_changed, new, mine, granted = kp.plan_accounts(policy, **request_)
     assert got_changed is changed
-    assert granted == expected == kp.granted_account_ids(new)
+    assert granted == expected
     assert policy == before, "the input policy must not be modified"
-    assert [s["Sid"] for s in mine] == (["OrgShareAccountUse", "OrgShareAccountGrants"] if expected else [])
     # both statements name exactly the granted accounts, as sorted root ARNs
-    for s in mine:
-        assert s["Principal"] == {"AWS": ["arn:aws:iam::{0}:root".format(a) for a in expected]}
+    assert mine == account_statements(expected)
+    assert new["Statement"] == base()["Statement"] + account_statements(expected)
     assert [id(s) for s in new["Statement"][:3]] == [id(s) for s in policy["Statement"][:3]]
     if not changed:
         assert new is policy
@@ -355,7 +414,7 @@ def test_account_statement_shape_and_partition():
     use, grants = mine
     arns = ["arn:aws-cn:iam::{0}:root".format(ACC1), "arn:aws-cn:iam::{0}:root".format(ACC2)]
     assert use == {"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": arns},
-                   "Action": sorted(kp.DEFAULT_ACTIONS), "Resource": "*"}
+                   "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], "Resource": "*"}
     assert grants == {"Sid": "OrgShareAccountGrants", "Effect": "Allow", "Principal": {"AWS": arns},
                       "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
                       "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
@@ -364,23 +423,24 @@ def test_account_statement_shape_and_partition():
 
 def test_account_statements_with_custom_actions_and_no_grants():
     _c, new, mine, _g = kp.plan_accounts(account_start([ACC1]), [ACC2], actions=["kms:Decrypt"], allow_grants=False)
-    assert [s["Sid"] for s in mine] == ["OrgShareAccountUse"] and mine[0]["Action"] == ["kms:Decrypt"]
+    assert mine == [account_use_statement([ACC1, ACC2], actions=["kms:Decrypt"])]
     # absent narrows without touching the statement's actions
     changed, narrowed, mine, granted = kp.plan_accounts(new, [ACC1], state="absent")
-    assert changed and granted == [ACC2] and mine[0]["Action"] == ["kms:Decrypt"]
+    assert changed and granted == [ACC2] and mine == [account_use_statement([ACC2], actions=["kms:Decrypt"])]
 
 
 def test_accounts_and_organization_statements_are_independent():
-    _c, with_org, _m, _cov = apply(base(), paths=[A])
+    with_org = base()
+    with_org["Statement"] += [use_statement(p(A)), grants_statement(p(A))]
     changed, both, mine, _g = kp.plan_accounts(with_org, [ACC1])
-    assert changed and scope(both) == p(A)
-    assert [s["Sid"] for s in both["Statement"][3:]] == ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG, "OrgShareAccountUse",
-                                                         "OrgShareAccountGrants"]
+    assert changed
+    assert both["Statement"] == base()["Statement"] + [use_statement(p(A)), grants_statement(p(A)), account_use_statement([ACC1]),
+                                                       account_grants_statement([ACC1])]
     # revoking the organization leaves the accounts; revoking the accounts leaves the organization
     _c, no_org, _m, _cov = apply(both, state="absent")
-    assert kp.granted_account_ids(no_org) == [ACC1] and scope(no_org) is None
+    assert no_org["Statement"] == base()["Statement"] + [account_use_statement([ACC1]), account_grants_statement([ACC1])]
     _c, no_accounts, _m, _g = kp.plan_accounts(both, [ACC1], state="absent")
-    assert kp.granted_account_ids(no_accounts) == [] and scope(no_accounts) == p(A)
+    assert no_accounts["Statement"] == base()["Statement"] + [use_statement(p(A)), grants_statement(p(A))]
 
 
 def test_drifted_account_statement_is_brought_back():
@@ -389,7 +449,8 @@ def test_drifted_account_statement_is_brought_back():
     policy["Statement"].insert(1, drifted)
     changed, new, mine, granted = kp.plan_accounts(policy, [ACC2])
     assert changed and granted == [ACC1, ACC2]
-    assert new["Statement"][1]["Sid"] == "OrgShareAccountUse" and new["Statement"][1]["Action"] == sorted(kp.DEFAULT_ACTIONS)
+    # in its place, as this collection writes it, and the grants statement appended
+    assert new["Statement"] == [IAM_ROOT, account_use_statement([ACC1, ACC2]), ADMIN, SERVICE, account_grants_statement([ACC1, ACC2])]
 
 
 account_ids = st.lists(st.sampled_from([ACC1, ACC2, ACC3]), max_size=3)
@@ -404,12 +465,12 @@ account_requests = st.fixed_dictionaries({
 @settings(max_examples=100, deadline=None)
 @given(policies(), account_ids, account_requests)
 def test_account_plans_never_alter_foreign_statements_and_are_idempotent(policy, start, request_):
-    _c, policy, _m, _g = kp.plan_accounts(policy, start)
-    foreign = [s for s in kp.statements_of(policy) if s.get("Sid") not in kp.ACCOUNT_SIDS]
+    policy["Statement"] += account_statements(sorted(set(start)))
+    foreign = [s for s in policy["Statement"] if s.get("Sid") not in ACCOUNT_SIDS]
     snapshot = copy.deepcopy(foreign)
     _c, once, _m, granted = kp.plan_accounts(policy, **request_)
-    assert [s for s in kp.statements_of(once) if s.get("Sid") not in kp.ACCOUNT_SIDS] == snapshot
-    assert [id(s) for s in kp.statements_of(once) if s.get("Sid") not in kp.ACCOUNT_SIDS] == [id(s) for s in foreign]
+    assert [s for s in once["Statement"] if s.get("Sid") not in ACCOUNT_SIDS] == snapshot
+    assert [id(s) for s in once["Statement"] if s.get("Sid") not in ACCOUNT_SIDS] == [id(s) for s in foreign]
     changed, twice, _m, again = kp.plan_accounts(copy.deepcopy(once), **request_)
     assert not changed and twice == once and again == granted
 
