@@ -37,6 +37,7 @@ its size is the UTF-8 length of exactly that text, checked against the 32,768-by
 
 import fnmatch
 import json
+import re
 
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
@@ -878,3 +879,58 @@ def _pattern_granted(policy, pattern):
     segments = [s for s in path.split("/") if s]
     subject = _Subject("organizational_unit", org_id=segments[0], ou_id=segments[-1], ou_path=path)
     return _subject_access(policy, subject)[0] == GRANTED
+
+
+# --- principals KMS refuses (deleted users and roles) ----------------------------------------------
+
+# What a key policy shows for a deleted IAM user (AIDA...) or role (AROA...): its unique id (IAM User Guide,
+# "IAM identifiers", unique ID prefixes). PutKeyPolicy refuses a document that names one ("Policy contains a
+# statement with one or more invalid principals", AWS Knowledge Center, kms-policy-error-invalid-principals).
+ORPHANED_PRINCIPAL_RE = re.compile(r"^A(?:IDA|ROA)[A-Z0-9]{12,}$")
+
+
+def orphaned_principals(policy, skip_sids=()):
+    """[{"sid", "index", "principals"}] of the statements (not ``skip_sids``) whose Principal / NotPrincipal ``AWS``
+    names a unique id of a deleted user or role, in policy order."""
+    found = []
+    for index, statement in enumerate(statements_of(policy)):
+        if not isinstance(statement, dict) or statement.get("Sid") in skip_sids:
+            continue
+        ids = []
+        for field in ("Principal", "NotPrincipal"):
+            principal = statement.get(field)
+            if isinstance(principal, dict):
+                ids += [v for v in _as_list(principal.get("AWS")) if isinstance(v, str) and ORPHANED_PRINCIPAL_RE.match(v)]
+        if ids:
+            found.append({"sid": statement.get("Sid"), "index": index, "principals": ids})
+    return found
+
+
+def without_principals(policy, orphans):
+    """A new policy without the principals of ``orphans`` (from :func:`orphaned_principals`); a statement left with no
+    principal at all goes. The other statements are the very objects of ``policy``."""
+    drop = dict((o["index"], set(o["principals"])) for o in orphans)
+    statements = []
+    for index, statement in enumerate(statements_of(policy)):
+        if index not in drop:
+            statements.append(statement)
+            continue
+        new = dict(statement)
+        keep_statement = True
+        for field in ("Principal", "NotPrincipal"):
+            principal = new.get(field)
+            if not isinstance(principal, dict) or "AWS" not in principal:
+                continue
+            values = [v for v in _as_list(principal["AWS"]) if v not in drop[index]]
+            rest = dict((k, v) for k, v in principal.items() if k != "AWS")
+            if values:
+                rest["AWS"] = values if len(values) > 1 else values[0]
+            if rest:
+                new[field] = rest
+            else:
+                keep_statement = False
+        if keep_statement:
+            statements.append(new)
+    out = dict(policy)
+    out["Statement"] = statements
+    return out

@@ -195,6 +195,25 @@ def _verify_sleep(seconds):
     time.sleep(seconds)
 
 
+class KeyPolicyRefusedError(OrgShareKMSError):
+    """PutKeyPolicy refused the document, with what the collection knows of why."""
+
+
+def _explained(error, key_arn):
+    """``error`` (PutKeyPolicy failed) with the likely cause when KMS named invalid principals; else ``error``."""
+    exc = getattr(error, "exception", None)
+    err = ((getattr(exc, "response", None) or {}).get("Error") or {})
+    if err.get("Code") != "MalformedPolicyDocumentException" or "principal" not in (err.get("Message") or "").lower():
+        return error
+    return KeyPolicyRefusedError(
+        message="KMS refused the policy of key %s: %s. This collection's own statements name only '*' and account roots, so "
+        "the principal is in another statement of the policy: an IAM user or role that does not exist (deleted, misspelt) "
+        "or is too new to be visible to KMS yet (retried for a few seconds). Fix or remove it in the key policy, then "
+        "re-run" % (key_arn, err.get("Message")),
+        exception=exc,
+    )
+
+
 def converge_key_policy(client, key_arn, planner, check_mode=False, max_writes=5, verify_delay=0, on_lost="fail", warnings=None):
     """Bring the key policy to what ``planner`` wants.
 
@@ -232,7 +251,10 @@ def converge_key_policy(client, key_arn, planner, check_mode=False, max_writes=5
                     "(one that replaces the whole document without merging?)" % (key_arn, writes)
                 )
             _key_policy.check_size(after)
-            put_key_policy(client, key_arn, _key_policy.dump_policy(after))
+            try:
+                put_key_policy(client, key_arn, _key_policy.dump_policy(after))
+            except OrgShareKMSError as e:
+                raise _explained(e, key_arn)
             writes += 1
     if not result[0] or not verify_delay:
         return result

@@ -152,6 +152,15 @@ options:
         names the statement, the key and what was removed, and lists them in RV(replaced_statements).
     type: bool
     default: false
+  drop_orphaned_principals:
+    description:
+      - A key policy shows a deleted IAM user or role as its unique id (C(AIDA...), C(AROA...)), and KMS refuses to write
+        a policy that names one (C(MalformedPolicyDocumentException), invalid principals), so no grant could be changed.
+      - V(false) fails before any write, naming each such statement and id.
+      - V(true) removes those ids from the other statements (a statement left with no principal goes), with a warning, and
+        lists them in RV(dropped_principals). Only when the policy is written anyway.
+    type: bool
+    default: false
   allow_grants:
     description:
       - Whether to keep the statements C(OrgShareGrants-...) and C(OrgShareAccountGrants) that let consumers create grants
@@ -340,6 +349,22 @@ replaced_statements:
       description: The narrower Principal someone had set, replaced by everyone (limited by the organization condition); null when unchanged.
       type: raw
   sample: [{"sid": "OrgShareUse-o-exampleorgid", "conditions": {"StringEquals": {"aws:PrincipalTag/team": "platform"}}, "principal": null}]
+dropped_principals:
+  description:
+    - With O(drop_orphaned_principals=true), the unique ids of deleted users and roles removed from other statements
+      (in check mode, that would be removed), by statement; empty otherwise.
+  returned: with O(key_id)
+  type: list
+  elements: dict
+  contains:
+    sid:
+      description: The statement's Sid (null for a statement without one).
+      type: str
+    principals:
+      description: The unique ids removed from it.
+      type: list
+      elements: str
+  sample: [{"sid": "Allow access for Key Administrators", "principals": ["AROAEXAMPLEEXAMPLE123"]}]
 diff:
   description:
     - The key policy before and after.
@@ -552,6 +577,7 @@ class Grant:
         self.options = dict(state=params["state"], purge=params["purge"], actions=validate_actions(params["actions"], params.get("allow_wildcard_actions")),
                             allow_grants=params["allow_grants"])
         self.replace_modified = bool(params.get("replace_modified_statements"))
+        self.drop_orphaned = bool(params.get("drop_orphaned_principals"))
         self.ou_values = params["organizational_units"]
         self.paths = []
         self.revoke_org = True  # False: leave the organization's statements alone (another AMI needs them)
@@ -571,6 +597,7 @@ class Grant:
         # What the last plan that changed the policy replaced of others' changes to our statements
         # (replace_modified_statements); a later plan of the planned policy itself changes nothing.
         replaced = []
+        dropped = []  # the orphaned principals the last plan that writes removes (drop_orphaned_principals)
 
         def plan(policy):
             changed, covered = False, False
@@ -590,10 +617,26 @@ class Grant:
                 sids.update((_key_policy.use_sid(self.org_id), _key_policy.grants_sid(self.org_id)))
             if self.account_ids is not None:
                 sids.update(_key_policy.ACCOUNT_SIDS)
+            if changed:
+                # PutKeyPolicy refuses a document that names a deleted user or role (its unique id): say so before
+                # writing, or drop them when asked; a policy that needs no write is left as it is.
+                orphans = _key_policy.orphaned_principals(policy, skip_sids=sids)
+                if orphans and not self.drop_orphaned:
+                    raise GrantError(
+                        "the key policy names deleted IAM users or roles (their unique ids) in {0}: KMS refuses to write a "
+                        "policy with them (MalformedPolicyDocumentException: invalid principals), so no grant can be added "
+                        "or removed. Remove them from the key policy, or set drop_orphaned_principals=true to drop them "
+                        "(a statement left with no principal goes)".format(
+                            "; ".join("statement {0} ({1})".format(o["sid"] if o["sid"] is not None else "#%d" % o["index"],
+                                                                   ", ".join(o["principals"])) for o in orphans)))
+                if orphans:
+                    policy = _key_policy.without_principals(policy, orphans)
+                dropped[:] = [{"sid": o["sid"], "principals": o["principals"]} for o in orphans]
             ours = [s for s in _key_policy.statements_of(policy) if isinstance(s, dict) and s.get("Sid") in sids]
             return changed, policy, ours, covered
 
         plan.replaced = replaced
+        plan.dropped = dropped
         return plan
 
 
@@ -740,6 +783,10 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
         client, key["Arn"], planner, check_mode=check_mode, verify_delay=grant.verify_delay,
         on_lost=grant.on_lost, warnings=warnings)
     replaced = list(planner.replaced) if changed else []
+    dropped = list(planner.dropped) if changed else []
+    for item in dropped:
+        warnings.append("{0} the deleted IAM user(s) / role(s) {1} from statement {2} of key {3} (drop_orphaned_principals=true)".format(
+            "Would drop" if check_mode else "Dropped", ", ".join(item["principals"]), item["sid"], key["Arn"]))
     for item in replaced:
         dropped = []
         if item["conditions"]:
@@ -765,6 +812,7 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
         covered_by_organization=covered,
         granted_account_ids=_key_policy.granted_account_ids(after),
         replaced_statements=replaced,
+        dropped_principals=dropped,
     )
     if grant.keep_in_use:
         result["kept"] = kept
@@ -900,6 +948,7 @@ def main():
         revoke_in_use=dict(type="bool", default=False),
         allow_wildcard_actions=dict(type="bool", default=False),
         replace_modified_statements=dict(type="bool", default=False),
+        drop_orphaned_principals=dict(type="bool", default=False),
         verify_delay=dict(type="float", default=1.0),
         on_lost_statements=dict(type="str", choices=["fail", "warn"], default="fail"),
     )

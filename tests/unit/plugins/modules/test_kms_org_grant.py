@@ -8,8 +8,6 @@ import pytest
 
 from orgshare_emulator.fixtures import create_key, credentials_for
 
-from ansible_collections.orgshare.aws.plugins.module_utils import _key_policy as kp
-
 MODULE = "kms_org_grant"
 ORG = "o-abc1234567"
 ROOT = ORG + "/r-ab12/"
@@ -31,10 +29,63 @@ SERVICE = {"Sid": "Allow CloudWatch Logs", "Effect": "Allow", "Principal": {"Ser
            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:*"}}}
 FOREIGN = [IAM_ROOT, ADMIN, SERVICE]
 
+# The module's statements, written out here in the forms AWS documents (aws:PrincipalOrgID with StringEquals,
+# aws:PrincipalOrgPaths with ForAnyValue:StringLike and "<path>*" entries, kms:GrantIsForAWSResource with Bool;
+# whole accounts as "arn:aws:iam::<id>:root"), so that no expected value is built by the code under test.
+USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+ACCOUNT_SIDS = ["OrgShareAccountUse", "OrgShareAccountGrants"]
+
+
+def org_condition(org, patterns):
+    condition = {"StringEquals": {"aws:PrincipalOrgID": org}}
+    if patterns:
+        condition["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(patterns)}
+    return condition
+
+
+def use_statement(patterns=None, actions=USE_ACTIONS, org=ORG):
+    return {"Sid": "OrgShareUse-" + org, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": list(actions), "Resource": "*",
+            "Condition": org_condition(org, patterns)}
+
+
+def grants_statement(patterns=None, org=ORG):
+    return {"Sid": "OrgShareGrants-" + org, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": list(GRANT_ACTIONS), "Resource": "*",
+            "Condition": dict(org_condition(org, patterns), Bool={"kms:GrantIsForAWSResource": "true"})}
+
+
+def account_statements(accounts, actions=USE_ACTIONS, grants=True):
+    roots = ["arn:aws:iam::%s:root" % a for a in accounts]
+    statements = [{"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": roots}, "Action": list(actions), "Resource": "*"}]
+    if grants:
+        statements.append({"Sid": "OrgShareAccountGrants", "Effect": "Allow", "Principal": {"AWS": roots}, "Action": list(GRANT_ACTIONS),
+                           "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}})
+    return statements
+
+
+def org_paths(statement):
+    """The aws:PrincipalOrgPaths patterns of one of the module's statements, or None (the whole organization)."""
+    return (statement.get("Condition") or {}).get("ForAnyValue:StringLike", {}).get("aws:PrincipalOrgPaths")
+
+
+def compact_size(policy):
+    """The size KMS counts: the document as sent, compact JSON in UTF-8 (see the module's documentation)."""
+    return len(json.dumps(policy, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def ensure_admins(aws):
+    """The role and the user ADMIN names: KMS refuses a key policy whose principals do not exist."""
+    iam = aws.client("iam")
+    if not iam.list_roles(PathPrefix="/")["Roles"] or "KeyAdmin" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="KeyAdmin", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    if "ops" not in [u["UserName"] for u in iam.list_users()["Users"]]:
+        iam.create_user(UserName="ops")
+
 
 def new_key(aws, statements=None, alias=None, indent=2):
+    ensure_admins(aws)
     policy = {"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": statements if statements is not None else FOREIGN}
-    text = json.dumps(policy, indent=indent) if indent else kp.dump_policy(policy)
+    text = json.dumps(policy, indent=indent) if indent else json.dumps(policy, separators=(",", ":"))
     return create_key(aws.client("kms"), policy=text, alias=alias)
 
 
@@ -49,21 +100,23 @@ def key_policy(aws, key):
     return json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])
 
 
+def our_sids(org, accounts):
+    return (["OrgShareUse-" + org, "OrgShareGrants-" + org] if org else []) + (ACCOUNT_SIDS if accounts else [])
+
+
 def ours(policy, org=ORG, accounts=False):
-    sids = ((kp.use_sid(org), kp.grants_sid(org)) if org else ()) + (kp.ACCOUNT_SIDS if accounts else ())
-    return [s for s in policy["Statement"] if s.get("Sid") in sids]
+    return [s for s in policy["Statement"] if s.get("Sid") in our_sids(org, accounts)]
 
 
 def foreign(policy, org=ORG, accounts=False):
-    sids = ((kp.use_sid(org), kp.grants_sid(org)) if org else ()) + (kp.ACCOUNT_SIDS if accounts else ())
-    return [s for s in policy["Statement"] if s.get("Sid") not in sids]
+    return [s for s in policy["Statement"] if s.get("Sid") not in our_sids(org, accounts)]
 
 
 def scope_of(policy, org=ORG):
     """None, "org" or the sorted path patterns; the two statements must agree."""
     scopes = set()
     for s in ours(policy, org):
-        paths = kp.org_paths_of(s)
+        paths = org_paths(s)
         scopes.add("org" if paths is None else tuple(sorted(paths)))
     if not scopes:
         return None
@@ -110,7 +163,7 @@ def four_steps(aws, run_module, args, expected_scope, expect_change=True, org=OR
     assert applied["changed"] is expect_change
     after = key_policy(aws, key)
     assert applied["policy"] == after
-    assert not kp.policies_differ(predicted["policy"], after)
+    assert predicted["policy"] == after  # check mode predicted the very document written
     assert applied["diff"] == {"before": before, "after": after}
     assert scope_of(after, org) == expected_scope
     assert applied["statements"] == ours(after, **mine)
@@ -136,13 +189,13 @@ def test_organization_wide_grant(aws, run_module):
     assert result["key_arn"] == key and key.endswith(result["key_id"])
     assert result["covered_by_organization"] is True
     use, grants = result["statements"]
-    assert use == {"Sid": "OrgShareUse-" + ORG, "Effect": "Allow", "Principal": {"AWS": "*"},
+    assert use == {"Sid": "OrgShareUse-o-abc1234567", "Effect": "Allow", "Principal": {"AWS": "*"},
                    "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                   "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}
-    assert grants["Sid"] == "OrgShareGrants-" + ORG
-    assert grants["Action"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-    assert grants["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}, "Bool": {"kms:GrantIsForAWSResource": "true"}}
-    assert kp.principal_access(key_policy(aws, key), "organization", ORG)[0] == kp.GRANTED
+                   "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc1234567"}}}
+    assert grants == {"Sid": "OrgShareGrants-o-abc1234567", "Effect": "Allow", "Principal": {"AWS": "*"},
+                      "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+                      "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc1234567"}, "Bool": {"kms:GrantIsForAWSResource": "true"}}}
+    assert key_policy(aws, key)["Statement"] == FOREIGN + [use, grants]
 
 
 def test_grant_by_alias_and_organization_arn(aws, run_module):
@@ -159,9 +212,9 @@ def test_ou_paths_are_added(aws, run_module):
     four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [B, A, A]}, pats(A, B))
     result = four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [C]}, pats(A, B, C))
     assert result["covered_by_organization"] is False
-    policy = key_policy(aws, key)
-    assert kp.principal_access(policy, "organizational_unit", "ou-ab12-cccccccc", org_id=ORG, ou_path=C)[0] == kp.GRANTED
-    assert kp.principal_access(policy, "organization", ORG)[0] == kp.NOT_GRANTED
+    patterns = ["o-abc1234567/r-ab12/ou-ab12-aaaaaaaa/*", "o-abc1234567/r-ab12/ou-ab12-aaaaaaaa/ou-ab12-cccccccc/*",
+                "o-abc1234567/r-ab12/ou-ab12-bbbbbbbb/*"]
+    assert key_policy(aws, key)["Statement"] == FOREIGN + [use_statement(patterns), grants_statement(patterns)]
 
 
 def test_ous_on_an_organization_wide_grant_are_covered(aws, run_module):
@@ -184,7 +237,7 @@ def test_absent_ous_then_organization(aws, run_module):
     run_module(MODULE, {"key_id": key, "organization": ORG, "organizational_units": [A, B]})
     four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [A], "state": "absent"}, pats(B))
     four_steps(aws, run_module, {"key_id": key, "organization": ORG, "organizational_units": [B], "state": "absent"}, None)
-    assert not kp.policies_differ(key_policy(aws, key), original)
+    assert key_policy(aws, key) == original
     run_module(MODULE, {"key_id": key, "organization": ORG, "organizational_units": [A]})
     four_steps(aws, run_module, {"key_id": key, "organization": ORG, "state": "absent"}, None)
     assert key_policy(aws, key)["Statement"] == original["Statement"]
@@ -236,8 +289,8 @@ def test_a_statement_written_by_hand_is_brought_back_in_place(aws, run_module):
 
 def test_semantically_equal_policy_is_not_rewritten(aws, run_module):
     key = new_key(aws)
-    policy = key_policy(aws, key)
-    _c, planned, _o, _cov = kp.plan(policy, ORG, [A, B])
+    planned = dict(key_policy(aws, key))
+    planned["Statement"] = FOREIGN + [use_statement(pats(A, B)), grants_statement(pats(A, B))]
     for s in ours(planned):  # the same meaning, written differently
         s["Principal"] = "*"
         s["Action"] = list(reversed(s["Action"]))
@@ -304,13 +357,12 @@ def test_account_grants_present_absent_purge(aws, run_module):
                       "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
                       "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
     assert result["covered_by_organization"] is False
-    for account in (ACC1, ACC2):
-        assert kp.principal_access(key_policy(aws, key), "account", account)[0] == kp.GRANTED
+    assert key_policy(aws, key)["Statement"] == FOREIGN + account_statements([ACC1, ACC2])
     # present adds; purge makes the list exact; absent removes, and the statements go with the last account
     four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC3]}, None, accounts=[ACC1, ACC2, ACC3])
     four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC2, ACC3], "purge": True}, None, accounts=[ACC2, ACC3])
     four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC3], "state": "absent"}, None, accounts=[ACC2])
-    assert kp.principal_access(key_policy(aws, key), "account", ACC3)[0] == kp.NOT_GRANTED
+    assert key_policy(aws, key)["Statement"] == FOREIGN + account_statements([ACC2])
     result = four_steps(aws, run_module, {"key_id": key, "account_ids": [ACC2, ACC1], "state": "absent"}, None, accounts=[])
     assert result["statements"] == []
     assert key_policy(aws, key)["Statement"] == original["Statement"]
@@ -331,7 +383,7 @@ def test_account_grants_leave_organization_and_foreign_statements_alone(aws, run
         policy = key_policy(aws, key)
         # the organization's statements and every foreign one: unchanged, in their order, byte for byte
         assert [json.dumps(s) for s in foreign(policy, org=None, accounts=True)] == [json.dumps(s) for s in with_org["Statement"]]
-        assert [s["Sid"] for s in result["statements"]] == (list(kp.ACCOUNT_SIDS) if result["granted_account_ids"] else [])
+        assert [s["Sid"] for s in result["statements"]] == (ACCOUNT_SIDS if result["granted_account_ids"] else [])
     assert key_policy(aws, key) == with_org
 
 
@@ -339,11 +391,9 @@ def test_organization_and_accounts_in_one_call(aws, run_module):
     key = new_key(aws)
     args = {"key_id": key, "organization": ORG, "organizational_units": [A], "account_ids": [ACC1]}
     result = four_steps(aws, run_module, args, pats(A), accounts=[ACC1])
-    expected = ["OrgShareUse-" + ORG, "OrgShareGrants-" + ORG, "OrgShareAccountUse", "OrgShareAccountGrants"]
-    assert [s["Sid"] for s in result["statements"]] == expected
-    policy = key_policy(aws, key)
-    assert kp.principal_access(policy, "account", ACC1)[0] == kp.GRANTED
-    assert kp.principal_access(policy, "organizational_unit", "ou-ab12-aaaaaaaa", org_id=ORG, ou_path=A)[0] == kp.GRANTED
+    expected = [use_statement(pats(A)), grants_statement(pats(A))] + account_statements([ACC1])
+    assert result["statements"] == expected
+    assert key_policy(aws, key)["Statement"] == FOREIGN + expected
     # purge applies to both lists; allow_grants and actions to both pairs of statements
     args = dict(args, organizational_units=[B], account_ids=[ACC2], purge=True, allow_grants=False, actions=["kms:Decrypt"])
     result = four_steps(aws, run_module, args, pats(B), accounts=[ACC2])
@@ -412,15 +462,16 @@ def test_too_large_a_policy_fails_with_its_size(aws, run_module):
                 "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:team": ["t%05d-%s" % (i, "x" * 20) for i in range(n)]}}}
 
     def size(n):
-        return kp.policy_size({"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [IAM_ROOT, pad(n)]})
+        return compact_size({"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [IAM_ROOT, pad(n)]})
 
     n = (32768 - 250 - size(0)) // 30  # each entry is 30 bytes: a document just under the limit
     assert 32768 - 300 < size(n) <= 32768
     pad = pad(n)
     key = new_key(aws, statements=[IAM_ROOT, pad], indent=None)
     before = key_policy(aws, key)
-    size = len(kp.dump_policy(kp.plan(before, ORG)[1]).encode())
-    assert size > 32768 >= len(kp.dump_policy(before).encode())
+    # what the grant would make of it: the two organization statements appended
+    size = compact_size(dict(before, Statement=before["Statement"] + [use_statement(), grants_statement()]))
+    assert size > 32768 >= compact_size(before)
     aws.emulator.clear_calls()
     result = run_module(MODULE, {"key_id": key, "organization": ORG})
     assert result.failed

@@ -142,6 +142,8 @@ def test_a_writer_elsewhere_that_does_not_merge_is_undone(aws):
     stale = key_policy(aws, key)
     rogue = {"Sid": "Rogue", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/Other"}, "Action": "kms:Decrypt",
              "Resource": "*"}
+    # KMS refuses a policy whose principals do not exist: the other writer's role does
+    aws.client("iam").create_role(RoleName="Other", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
     clobbers = []
 
     def clobber(**_kwargs):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orgshare_emulator.fixtures import create_key
+from orgshare_emulator.fixtures import create_key, credentials_for
 
 MODULE = "kms_org_grant"
 ORG = "o-abc1234567"
@@ -85,6 +85,10 @@ def test_replace_removes_the_condition_with_a_warning(aws, run_module, check_mod
 
 
 def test_replace_widens_a_narrower_principal_back(aws, run_module):
+    # KMS refuses a key policy that names a role that does not exist: make it, in its account
+    access_key, secret_key = credentials_for(aws.emulator, "111122223333")
+    aws.client("iam", access_key=access_key, secret_key=secret_key).create_role(
+        RoleName="ImageConsumers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
     narrowed = dict(USE, Principal={"AWS": ROLE})
     key = key_with(aws, narrowed)
     kept = run_module(MODULE, {"key_id": key, "organization": ORG, "allow_grants": False})
