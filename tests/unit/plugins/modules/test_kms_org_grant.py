@@ -73,7 +73,17 @@ def compact_size(policy):
     return len(json.dumps(policy, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
+def ensure_admins(aws):
+    """The role and the user ADMIN names: KMS refuses a key policy whose principals do not exist."""
+    iam = aws.client("iam")
+    if not iam.list_roles(PathPrefix="/")["Roles"] or "KeyAdmin" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="KeyAdmin", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    if "ops" not in [u["UserName"] for u in iam.list_users()["Users"]]:
+        iam.create_user(UserName="ops")
+
+
 def new_key(aws, statements=None, alias=None, indent=2):
+    ensure_admins(aws)
     policy = {"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": statements if statements is not None else FOREIGN}
     text = json.dumps(policy, indent=indent) if indent else json.dumps(policy, separators=(",", ":"))
     return create_key(aws.client("kms"), policy=text, alias=alias)
