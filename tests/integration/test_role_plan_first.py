@@ -345,3 +345,26 @@ def test_missing_credentials_say_so_before_any_write(aws, world, tmp_path):
     assert "Unable to locate credentials" in out, out[-3000:]
     assert "was not found" not in out
     assert aws.emulator.calls == []
+
+
+def test_a_key_policy_naming_a_deleted_role_stops_the_role_before_any_write_unless_dropped(aws, world, tmp_path):
+    kms, iam = aws.client("kms", "us-west-2"), aws.client("iam")
+    role = iam.create_role(RoleName="Builder", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]
+    key = world["keys"]["us-west-2"]
+    doc = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    doc["Statement"].append({"Sid": "Builders", "Effect": "Allow", "Principal": {"AWS": role["Arn"]}, "Action": "kms:Decrypt",
+                             "Resource": "*"})
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(doc))
+    iam.delete_role(RoleName="Builder")  # the policy now shows the role's unique id
+    aws.emulator.clear_calls()
+    proc = run(aws, tmp_path, play(tmp_path), good_vars(aws, world))
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "names deleted IAM users or roles" in out and role["RoleId"] in out, out[-3000:]
+    assert aws.write_calls() == []
+    # the role's variable, given as an -e string, lets kms_org_grant drop them
+    proc = run(aws, tmp_path, play(tmp_path), good_vars(aws, world), args=["-e", "ami_distribute_drop_orphaned_principals=true"])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    assert role["RoleId"] not in policy and "Builders" not in policy
+    assert "OrgShareUse-" + world["org_id"] in policy
