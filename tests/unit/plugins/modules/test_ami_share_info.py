@@ -299,7 +299,7 @@ def test_filters_image_ids_and_owners(aws, run_module):
     assert sorted(ids({})) == sorted([a, b, c])
     assert ids({"filters": {"name": "golden-*"}}) == [c, a]  # eu-west-1 sorts first
     assert ids({"image_ids": [b, c]}) == [c, b]  # each id found in its own region, no NotFound elsewhere
-    assert ids({"owners": ["123456789012"]}) != []
+    assert sorted(ids({"owners": ["123456789012"]})) == sorted([a, b, c])
     assert ids({"owners": [OUTSIDER]}) == []
 
 
@@ -319,9 +319,16 @@ def test_check_keys_false_reads_no_key(aws, run_module, scenario):
 # ---- shared with me ---------------------------------------------------------------------------------
 
 def test_shared_with_me_excludes_own_images(aws, run_module, scenario):
+    # another account's AMI shared with the caller, next to the caller's own (shared) AMIs of the scenario
+    access_key, secret_key = credentials_for(aws.emulator, OTHER_ACCOUNT)
+    other_ec2 = aws.client("ec2", access_key=access_key, secret_key=secret_key)
+    theirs = image(other_ec2, "theirs-for-us")
+    share(other_ec2, theirs, accounts=["123456789012"])
+    image(other_ec2, "theirs-not-shared")
     result = run_module("ami_share_info", {"shared_with_me": True})
     assert not result.failed, result.msg
-    assert [i for i in result["images"] if i["owner_id"] == "123456789012"] == []
+    # exactly the other account's shared AMI: none of the caller's own, not the unshared one
+    assert [(i["image_id"], i["owner_id"]) for i in result["images"]] == [(theirs, OTHER_ACCOUNT)]
 
 
 def test_shared_with_me_from_a_second_account(aws, run_module):
