@@ -1,6 +1,8 @@
 """Behaviour patches over moto. Each submodule documents the AWS fact it models:
 
 - ``kms``: the AWS managed ``alias/aws/ebs`` key, key-policy validation, PolicyName default.
+- ``organizations``: only the management account or a delegated administrator may read the
+  organization's structure (others get AccessDeniedException).
 - ``ec2``: AMIs with real block device mappings, encrypted snapshots, launch-permission
   validation and ResetImageAttribute, CopyImage (encryption, tags, client tokens, names,
   pending time), which AMIs of other accounts DescribeImages shows (public, or shared with the
@@ -32,10 +34,10 @@ _lock = threading.RLock()
 
 # service -> the patch modules it needs, in order (ec2's encrypted snapshots need the kms patches)
 # (Service Quotas answers the EC2 public AMI quota: patched in ec2)
-_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2"), "servicequotas": ("kms", "ec2")}
+_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2"), "servicequotas": ("kms", "ec2"), "organizations": ("organizations",)}
 
 
-def apply(services=("kms", "ec2")):
+def apply(services=("kms", "ec2", "organizations")):
     """Apply the patches for ``services`` (default: all). Idempotent and thread-safe.
 
     The Emulator applies them lazily, on the first request for a service (importing moto.ec2

@@ -65,7 +65,7 @@ ORG_PATH_FORM = "an organization path o-ID/r-ROOT/ou-ROOT-ID/.../ (from the orga
 
 # Errors that mean "this caller may not resolve ids" rather than "AWS is broken".
 _DENIED = ["AccessDeniedException", "AccessDenied", "AWSOrganizationsNotInUseException"]
-# moto answers a member account with "not found" where AWS says AccessDenied; both mean the same here.
+# An OU or parent that cannot be found: to the management account, not in this organization; unknown either way.
 _NOT_FOUND = ["OrganizationalUnitNotFoundException", "ChildNotFoundException", "ParentNotFoundException"]
 _MAX_DEPTH = 10  # AWS allows five levels of OUs below the root; more means a loop
 

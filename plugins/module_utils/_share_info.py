@@ -394,7 +394,10 @@ def key_policy_if_readable(client, key_id):
     return None if text is None else json.loads(text)
 
 
-_NOT_IN_ORG = ["AccountNotFoundException", "ChildNotFoundException"]
+# ListParents answers ChildNotFoundException for an account outside the caller's organization (to the management
+# account or a delegated administrator: botocore's Organizations model). Any other refusal (AccessDeniedException to
+# other member accounts, AWSOrganizationsNotInUseException, ...) leaves the membership unknown.
+_NOT_IN_ORG = ["ChildNotFoundException"]
 
 
 def _reason(error):

@@ -148,7 +148,7 @@ def test_member_account_resolves_its_organization_but_not_ous(aws, org):
     with pytest.raises(PrincipalError) as e:
         resolver.ou_arn(org.ou_id("b"), option="org_unit_arns")
     msg = str(e.value)
-    assert msg.startswith("org_unit_arns: '%s' is a bare OU id that cannot be resolved (" % org.ou_id("b"))
+    assert msg.startswith("org_unit_arns: '%s' is a bare OU id that cannot be resolved (AccessDeniedException:" % org.ou_id("b"))
     assert (
         "give the OU ARN instead: run `aws organizations describe-organizational-unit --organizational-unit-id %s"
         " --query OrganizationalUnit.Arn --output text` in the management account" % org.ou_id("b")
@@ -264,3 +264,11 @@ def test_management_account_check_is_skipped_when_the_organization_is_unreadable
     arn = "arn:aws:organizations::999999999999:organization/o-a1b2c3d4e5"
     assert p.normalise_principals([arn], None, None, resolver, check_management_account=True)["organization_arns"] == [arn]
     assert len(calls(aws, "DescribeOrganization")) == 1
+
+
+def test_a_member_account_does_not_know_where_another_account_is(aws, org):
+    """AWS answers a member account AccessDeniedException for ListParents: its place is unknown, not "outside"."""
+    resolver = p.OrganizationsResolver(org_client(aws, org.member_account_id))
+    with pytest.raises(p._Unavailable) as e:
+        resolver.account_path("123456789012")
+    assert str(e.value).startswith("AccessDeniedException")

@@ -356,4 +356,5 @@ def test_documented_iam_actions_equal_the_actions_called(aws, run_module, scenar
     aws.emulator.clear_calls()
     run_module("ami_share_info", {"regions": ["us-east-1", "eu-west-1"]})
     run_module("ami_share_info", {"shared_with_me": True})
+    run_module("ami_share_info", {"regions": ["us-east-1"], "principal_names": True})
     assert aws.emulator.actions() == documented_actions()
