@@ -236,6 +236,9 @@ class Emulator:
 
     # ---- life cycle -------------------------------------------------------------------
     def start(self):
+        from .compat import check_moto
+
+        check_moto()  # before moto is patched: refuse a moto version the emulator was not tested with
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         from . import speed
