@@ -9,7 +9,7 @@
 
 Every function takes a boto3 client (never the module), retries with one policy (``retry``, below),
 and raises one ``AnsibleAWSError`` subclass per service: ``OrgShareEC2Error`` (an amazon.aws
-``AnsibleEC2Error``), ``OrgShareKMSError``, ``OrgShareSTSError``, ``AnsibleOrganizationsError``.
+``AnsibleEC2Error``), ``OrgShareKMSError``, ``OrgShareSTSError``, ``AnsibleOrganizationsError``, ``OrgShareServiceQuotasError``.
 Where "it is not there" is an answer rather than a failure, the wrapper says so by its return value:
 
 - ``describe_images`` -> ``[]`` and ``get_image`` -> None: InvalidAMIID.NotFound / InvalidAMIID.Unavailable;
@@ -17,7 +17,8 @@ Where "it is not there" is an answer rather than a failure, the wrapper says so 
 - ``deregister_image`` -> False: the image is already gone;
 - ``describe_snapshots`` -> only the snapshots the caller can see (a ``snapshot-id`` filter, not
   ``SnapshotIds``, so one snapshot that is gone or another account's does not fail the batch);
-- ``describe_key`` -> None: NotFoundException (no such key or alias in the client's region).
+- ``describe_key`` -> None: NotFoundException (no such key or alias in the client's region);
+- ``get_service_quota_value`` -> None: NoSuchResourceException (Service Quotas has no such quota).
 
 Callers to whom "you may not read this" is an answer too wrap a call in ``none_on(codes, ...)``.
 
@@ -74,6 +75,10 @@ class AnsibleOrganizationsError(AnsibleAWSError):
     pass
 
 
+class OrgShareServiceQuotasError(AnsibleAWSError):
+    pass
+
+
 class EC2ErrorHandler(AWSErrorHandler):
     _CUSTOM_EXCEPTION = OrgShareEC2Error
 
@@ -127,9 +132,14 @@ def describe_images(client, what="images", **params):
     return client.get_paginator("describe_images").paginate(**params).build_full_result().get("Images") or []
 
 
-def get_image(client, image_id):
-    """The image as DescribeImages gives it, or None when it does not exist in the client's region."""
-    for image in describe_images(client, "image %s" % image_id, ImageIds=[image_id]):
+def get_image(client, image_id, include_disabled=False):
+    """The image as DescribeImages gives it, or None when it does not exist in the client's region.
+
+    A disabled AMI is left out by DescribeImages unless ``include_disabled`` (``IncludeDisabled``)."""
+    params = dict(ImageIds=[image_id])
+    if include_disabled:
+        params["IncludeDisabled"] = True
+    for image in describe_images(client, "image %s" % image_id, **params):
         if image.get("ImageId") == image_id:
             return image
     return None
@@ -157,6 +167,13 @@ def modify_launch_permissions(client, image_id, add=None, remove=None):
         return False
     client.modify_image_attribute(ImageId=image_id, Attribute="launchPermission", LaunchPermission=request)
     return True
+
+
+@EC2ErrorHandler.common_error_handler("get the state of image block public access")
+@retry
+def get_image_block_public_access_state(client):
+    """GetImageBlockPublicAccessState in the client's region: ``block-new-sharing`` or ``unblocked``."""
+    return client.get_image_block_public_access_state().get("ImageBlockPublicAccessState")
 
 
 # Snapshot ids per DescribeSnapshots call. Unverified: neither the botocore model nor the API reference
@@ -233,6 +250,24 @@ def put_key_policy(client, key_id, policy_text):
 def caller_account_id(client):
     """The caller's account id (GetCallerIdentity)."""
     return client.get_caller_identity()["Account"]
+
+
+# ---- Service Quotas --------------------------------------------------------------------------------
+
+
+class ServiceQuotasErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareServiceQuotasError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("NoSuchResourceException")
+
+
+@ServiceQuotasErrorHandler.list_error_handler("get service quota {quota_code} of {service_code}", None)
+@retry
+def get_service_quota_value(client, service_code, quota_code):
+    """The applied value of a quota in the client's region (GetServiceQuota), or None when Service Quotas has no such quota."""
+    return client.get_service_quota(ServiceCode=service_code, QuotaCode=quota_code)["Quota"].get("Value")
 
 
 # ---- Organizations ---------------------------------------------------------------------------------

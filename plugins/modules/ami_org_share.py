@@ -26,8 +26,35 @@ description:
     AWS managed key C(alias/aws/ebs) (AWS refuses to share such AMIs; a copy under a customer managed key can be shared,
     see M(orgshare.aws.ami_copy) and the role C(orgshare.aws.ami_distribute)).
   - >-
+    A disabled AMI (EC2 C(DisableImage)) has no launch permissions and cannot be shared: adding any principal to it fails
+    before any write, saying that it is disabled and how to enable it (C(aws ec2 enable-image)); a run that adds nothing
+    (removals, O(purge) alone, O(state=absent)) succeeds unchanged. DescribeImages leaves disabled AMIs out, so when an AMI
+    is not found it is looked up again with C(IncludeDisabled), to tell a disabled AMI from a missing one.
+  - >-
+    O(public=true) on an AMI that is not public yet is checked against the rules AWS applies to public AMIs, before any
+    write. If one refuses, nothing of the change is applied to that AMI (not the organizations, OUs and accounts of the
+    same run either: AWS would refuse the whole C(ModifyImageAttribute) call), the module fails naming the AMI, its
+    region, the rule and what to do, and check mode predicts the same failure. With O(images), only the AMIs concerned
+    fail; the others are applied. The rules are:
+  - >-
+    (1) An AMI with encrypted volumes or snapshots cannot be made public (it can still be shared with organizations, OUs
+    and accounts).
+  - >-
+    (2) Image block public access, a setting per account and region, refuses any new public sharing when on
+    (C(block-new-sharing)); it is read once per region with C(ec2:GetImageBlockPublicAccessState), and the failure says to
+    run C(aws ec2 disable-image-block-public-access --region <region>). AWS turns it on by default for new accounts. When
+    the state cannot be read, a warning says so and the module goes on (AWS then refuses the write if it is on).
+  - >-
+    (3) The C(Public AMIs) quota: 5 public AMIs per account and region by default, adjustable. The caller's public AMIs are
+    counted once per region (C(ec2:DescribeImages) with C(Owners=self) and C(is-public=true)), the AMIs made public by the
+    same run included, in the order of O(images); only from the 6th on is the applied quota read from Service Quotas
+    (C(servicequotas:GetServiceQuota), quota code C(L-0E3CBAB9)). When the quota cannot be read, a warning says so and the
+    module goes on (AWS then refuses the write if the quota is reached).
+  - >-
     IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute), C(ec2:ModifyImageAttribute),
-    C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy) (with O(check_key_policy)), C(sts:GetCallerIdentity) and,
+    C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy) (with O(check_key_policy)), C(sts:GetCallerIdentity),
+    only to make an AMI public, C(ec2:GetImageBlockPublicAccessState) and (when the region already holds 5 or more public
+    AMIs of the caller) C(servicequotas:GetServiceQuota), and,
     when organizations or OUs are given, C(organizations:DescribeOrganization) (to check their ARNs' management account,
     skipped when the caller may not read it) and, only to resolve bare OU ids,
     C(organizations:DescribeOrganizationalUnit), and, only when accounts are removed
@@ -88,6 +115,9 @@ options:
   public:
     description:
       - V(true) makes the AMI public (launch permission group C(all)), V(false) makes it private again.
+      - Making an AMI public is refused, before any write, when it has encrypted snapshots, when image block public access
+        is on in its region, or when the region already holds as many public AMIs of the caller as its quota allows
+        (see the description).
       - When not given, the public permission is left alone (unless O(purge=true) and O(state=present)).
       - With O(state=absent) any value removes the public permission.
     type: bool
@@ -264,8 +294,9 @@ images:
       sample: true
     error_kind:
       description:
-        - V(refused) when the AMI cannot be shared as asked (not found, owned by another account, encrypted with the
-          AWS managed key), V(aws_error) when an AWS call failed (access denied, throttling past the retries, ...).
+        - V(refused) when the AMI cannot be shared as asked (not found, disabled, owned by another account, encrypted with
+          the AWS managed key, not to be made public by the rules above), V(aws_error) when an AWS call failed (access denied,
+          throttling past the retries, ...).
       type: str
       returned: failure
       choices: [refused, aws_error]
@@ -356,8 +387,6 @@ from ansible_collections.orgshare.aws.plugins.module_utils._clients import clien
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permissions as lp
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
-from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_organization_id
-from ansible_collections.orgshare.aws.plugins.module_utils._principals import is_ou_id
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import normalise_principals
 
 AWS_MANAGED = "AWS"
@@ -488,6 +517,149 @@ def check_quota(after, image_id, region):
         )
 
 
+# Public sharing. EC2 User Guide, "Make your AMI publicly available for use in Amazon EC2"
+# (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-intro.html): an AMI with encrypted volumes or
+# snapshots of encrypted volumes cannot be made public. "Understand block public access for AMIs"
+# (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-public-access-to-amis.html): with block public access on
+# in a Region (GetImageBlockPublicAccessState: block-new-sharing), any attempt to make an AMI public is blocked.
+# "AMI quotas" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-quotas.html): 5 public AMIs per Region by
+# default, adjustable; the applied value is read from Service Quotas (the quota code is unverified: quoted from
+# GetServiceQuota output in public issues, not from AWS documentation).
+BLOCK_NEW_SHARING = "block-new-sharing"
+DEFAULT_PUBLIC_AMI_QUOTA = 5
+PUBLIC_AMI_QUOTA_CODE = "L-0E3CBAB9"
+DISABLED = "disabled"
+
+
+def encrypted_snapshots(image):
+    """The ids (or device names, for an empty volume) of the image's encrypted EBS volumes, as DescribeImages shows them."""
+    found = []
+    for mapping in image.get("BlockDeviceMappings") or []:
+        ebs = mapping.get("Ebs") or {}
+        if ebs.get("Encrypted"):
+            found.append(ebs.get("SnapshotId") or mapping.get("DeviceName"))
+    return sorted(found)
+
+
+def check_public_encryption(image, region):
+    encrypted = encrypted_snapshots(image)
+    if encrypted:
+        raise ShareError(
+            "AMI %s in region %s cannot be made public: its snapshot(s) %s are encrypted, and AWS does not make an AMI with "
+            "encrypted volumes or snapshots public (EC2 User Guide, \"Make your AMI publicly available\"). Share it with "
+            "organizations, OUs or accounts instead (and grant them the KMS key), or make an unencrypted AMI public; "
+            "nothing was changed on this AMI" % (image["ImageId"], region, ", ".join(encrypted))
+        )
+
+
+class PublicSharing:
+    """What decides, per region, whether the caller may make AMIs public: the state of image block public access
+    (read once per region, from any thread) and the caller's public AMIs against the quota (counted once per region,
+    in the main thread). Warnings (a state or quota that cannot be read) are collected once per region in ``warnings``."""
+
+    def __init__(self, ec2s, get_quotas):
+        self._ec2s = ec2s  # {region: EC2 client}
+        self._get_quotas = get_quotas  # region -> Service Quotas client (called in the main thread only)
+        self._lock = threading.Lock()
+        self._block = {}
+        self._public = {}
+        self._quota = {}
+        self.warnings = []
+
+    def _warn(self, message):
+        with self._lock:
+            if message not in self.warnings:
+                self.warnings.append(message)
+
+    def block_state(self, region):
+        """``block-new-sharing``, ``unblocked``, or None when it cannot be read (then a warning says so)."""
+        with self._lock:
+            if region in self._block:
+                return self._block[region]
+        try:
+            state = _api.get_image_block_public_access_state(self._ec2s[region])
+        except AnsibleAWSError as e:
+            state = None
+            self._warn(
+                "The state of image block public access in region %s could not be read (ec2:GetImageBlockPublicAccessState: %s); "
+                "if it is on there, AWS refuses to make AMIs public" % (region, e)
+            )
+        with self._lock:
+            self._block.setdefault(region, state)
+            return self._block[region]
+
+    def check_block(self, image_id, region):
+        if self.block_state(region) == BLOCK_NEW_SHARING:
+            raise ShareError(
+                "AMI %s in region %s cannot be made public: image block public access is on in region %s "
+                "(GetImageBlockPublicAccessState: block-new-sharing), so AWS refuses to make any AMI public there. Disable it with "
+                "`aws ec2 disable-image-block-public-access --region %s` (it can take up to 10 minutes to apply; it cannot be "
+                "changed in the account when a declarative policy of the organization manages it) and run this again; nothing "
+                "was changed on this AMI" % (image_id, region, region, region)
+            )
+
+    def _public_count(self, region):
+        if region not in self._public:
+            try:
+                images = _api.describe_images(self._ec2s[region], "public images", Owners=["self"],
+                                              Filters=[{"Name": "is-public", "Values": ["true"]}])
+                self._public[region] = len(images)
+            except AnsibleAWSError as e:
+                self._public[region] = None
+                self._warn("The public AMIs of the account in region %s could not be counted (%s), so the public AMIs quota "
+                           "was not checked" % (region, e))
+        return self._public[region]
+
+    def _quota_value(self, region):
+        """The applied "Public AMIs" quota of the region, or None when it cannot be read (a warning says so)."""
+        if region not in self._quota:
+            try:
+                value = _api.get_service_quota_value(self._get_quotas(region), "ec2", PUBLIC_AMI_QUOTA_CODE)
+                why = "Service Quotas has no such quota (NoSuchResourceException)"
+            except AnsibleAWSError as e:
+                value, why = None, str(e)
+            if value is None:
+                self._warn(
+                    "The account already has %d or more public AMIs in region %s, AWS's default \"Public AMIs\" quota, whose "
+                    "applied value could not be read (servicequotas:GetServiceQuota %s: %s); if the quota was not raised, AWS "
+                    "refuses to make another AMI public there" % (DEFAULT_PUBLIC_AMI_QUOTA, region, PUBLIC_AMI_QUOTA_CODE, why)
+                )
+            self._quota[region] = int(value) if value is not None else None
+        return self._quota[region]
+
+    def reserve(self, image_id, region):
+        """Count one more public AMI in ``region``; ShareError when that goes over the quota (nothing reserved then).
+        Main thread only: called for the planned targets in their order, so that which one fails is predictable."""
+        count = self._public_count(region)
+        if count is None:
+            return
+        if count + 1 > DEFAULT_PUBLIC_AMI_QUOTA:
+            quota = self._quota_value(region)
+            if quota is not None and count + 1 > quota:
+                raise ShareError(
+                    "AMI %s in region %s cannot be made public: the account already has %d public AMI(s) in region %s (with the "
+                    "others of this run), and its \"Public AMIs\" quota there is %d (EC2 AMI quotas). Make one of them private "
+                    "or deregister it, or request a quota increase (Service Quotas, Amazon EC2, \"Public AMIs\"), and run this "
+                    "again; nothing was changed on this AMI" % (image_id, region, count, region, quota)
+                )
+        self._public[region] = count + 1
+
+
+def check_public_quota(planned, public):
+    """The planned targets that make an AMI public, in order, against the public AMIs quota of their region:
+    the outcomes, with those that would go over it turned into failures."""
+    out = []
+    for outcome in planned:
+        plan = outcome.result
+        if outcome.error is None and plan["added"]["public"]:
+            try:
+                public.reserve(plan["image_id"], plan["region"])
+            except ShareError as e:
+                outcome = _targets.Outcome(outcome.target, None, e)
+        out.append(outcome)
+    return out
+
+
 def may_be_member(resolver, account_id, shared):
     """Whether ``account_id`` is, or may be (its place could not be read), inside one of ``shared`` (organization and OU
     ARNs). False only when Organizations says it is outside all of them."""
@@ -540,13 +712,46 @@ def key_policy_warning(kms, image_id, region, customer_keys, added):
     )
 
 
-def plan_target(module, desired, image_id, region, ec2, get_kms, caller, resolver=None):
+def _plan(params, desired, before, state):
+    return lp.plan(
+        before,
+        organization_arns=desired.get("organization_arns"),
+        organizational_unit_arns=desired.get("organizational_unit_arns"),
+        account_ids=desired.get("account_ids"),
+        public=params.get("public"),
+        state=state,
+        purge=params["purge"] and state == "present",
+    )
+
+
+def plan_disabled(module, desired, image_id, region):
+    """A disabled AMI has no launch permissions and cannot be shared (EC2 User Guide, "Disable an Amazon EC2 AMI",
+    https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/disable-an-ami.html): a plan that adds anything is refused,
+    one that adds nothing is already satisfied."""
+    before = lp.empty()
+    added, removed, after = _plan(module.params, desired, before, module.params["state"])
+    if not lp.is_empty(added):
+        raise ShareError(
+            "AMI %s in region %s is disabled (DisableImage removed all its launch permissions, and a disabled AMI cannot be "
+            "shared); enable it with `aws ec2 enable-image --image-id %s --region %s` and run this again (EnableImage does not "
+            "restore the permissions it lost); nothing was changed" % (image_id, region, image_id, region)
+        )
+    warning = "AMI %s in region %s is disabled: it has no launch permissions, so nothing was changed" % (image_id, region)
+    return dict(image_id=image_id, region=region, before=before, added=added, removed=removed, after=after,
+                changed=False, warnings=[warning])
+
+
+def plan_target(module, desired, image_id, region, ec2, get_kms, caller, resolver=None, public=None):
     """Read, check and plan one AMI (no write). Returns a dict: image_id, region, before, added,
-    removed, after, changed, warnings. Raises ShareError or AnsibleAWSError."""
+    removed, after, changed, warnings. Raises ShareError or AnsibleAWSError. ``public``: the region's
+    PublicSharing (checked when the plan makes the AMI public)."""
     params = module.params
     state = params["state"]
     warnings = []
     image = _api.get_image(ec2, image_id)
+    if image is None and state == "present":
+        # DescribeImages leaves disabled AMIs out unless IncludeDisabled: tell a disabled AMI from a missing one.
+        image = _api.get_image(ec2, image_id, include_disabled=True)
     if image is None:
         if state == "absent":
             nothing = lp.empty()
@@ -561,20 +766,18 @@ def plan_target(module, desired, image_id, region, ec2, get_kms, caller, resolve
             "AMI %s in region %s is owned by account %s, not by the caller's account %s: only the owner can change "
             "its launch permissions" % (image_id, region, image.get("OwnerId"), account)
         )
+    if image.get("State") == DISABLED:
+        return plan_disabled(module, desired, image_id, region)
 
     entries = _api.describe_launch_permissions(ec2, image_id)
     if entries is None:  # deregistered between the two calls
         raise ShareError("AMI %s was not found in region %s" % (image_id, region))
     before = lp.from_api(entries)
-    added, removed, after = lp.plan(
-        before,
-        organization_arns=desired.get("organization_arns"),
-        organizational_unit_arns=desired.get("organizational_unit_arns"),
-        account_ids=desired.get("account_ids"),
-        public=params.get("public"),
-        state=state,
-        purge=params["purge"] and state == "present",
-    )
+    added, removed, after = _plan(params, desired, before, state)
+    if added["public"]:
+        check_public_encryption(image, region)
+        if public is not None:
+            public.check_block(image_id, region)
     if not lp.is_empty(added):
         check_partition(added, region)
         check_quota(after, image_id, region)
@@ -636,8 +839,15 @@ def run_one(module):
     desired = desired_principals(module, clients)
     ec2 = clients.client("ec2")
     caller = CallerAccount(lambda: clients.client("sts"))
-    plan = plan_target(module, desired, image_id, module.region, ec2, lambda: clients.client("kms"), caller,
-                       membership_resolver(module, clients))
+    public = PublicSharing({module.region: ec2}, lambda region: clients.client("service-quotas", region))
+    try:
+        plan = plan_target(module, desired, image_id, module.region, ec2, lambda: clients.client("kms"), caller,
+                           membership_resolver(module, clients), public)
+        if plan["added"]["public"]:
+            public.reserve(image_id, module.region)
+    finally:
+        for warning in public.warnings:
+            module.warn(warning)
     for warning in plan["warnings"]:
         module.warn(warning)
     apply_plan(module, plan, ec2)
@@ -674,12 +884,17 @@ def run_many(module):
     sts = clients.client("sts", home)
     caller = CallerAccount(lambda: sts)
     resolver = membership_resolver(module, clients, home)
+    public = PublicSharing(ec2s, lambda region: clients.client("service-quotas", region))
 
     def plan(target):
         region = target["region"]
-        return plan_target(module, desired, target["image_id"], region, ec2s[region], lambda: kmss[region], caller, resolver)
+        return plan_target(module, desired, target["image_id"], region, ec2s[region], lambda: kmss[region], caller, resolver, public)
 
     planned = _targets.run_targets(plan, targets)
+    # The public AMIs quota, in the main thread and the targets' order: the ones that would go over it fail.
+    planned = check_public_quota(planned, public)
+    for warning in public.warnings:
+        module.warn(warning)
     to_apply = [o.result for o in planned if o.error is None and o.result["changed"]] if not module.check_mode else []
     applied = _targets.run_targets(lambda p: apply_plan(module, p, ec2s[p["region"]]), to_apply)
     apply_errors = dict(((o.target["image_id"], o.target["region"]), o.error) for o in applied if o.error is not None)

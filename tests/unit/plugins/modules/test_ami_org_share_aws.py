@@ -54,8 +54,12 @@ def test_aws_managed_key_cannot_be_shared(aws, run_module, args, check_mode):
     result = run_module(MODULE, dict(args, image_id=image_id), check_mode=check_mode)
     assert result.failed
     msg = result.msg
-    assert image_id in msg and key_arn in msg and "AWS managed key" in msg
-    assert "orgshare.aws.ami_copy" in msg and "orgshare.aws.ami_distribute" in msg and "customer managed key" in msg
+    if args.get("public"):
+        # an encrypted AMI cannot be made public whatever its key: a copy under a customer managed key would not help
+        assert image_id in msg and "cannot be made public" in msg and "encrypted" in msg
+    else:
+        assert image_id in msg and key_arn in msg and "AWS managed key" in msg
+        assert "orgshare.aws.ami_copy" in msg and "orgshare.aws.ami_distribute" in msg and "customer managed key" in msg
     assert aws.write_calls() == []
     assert launch_permissions(aws, image_id) == NONE
 
@@ -199,9 +203,14 @@ def test_documented_iam_actions_are_the_ones_called(aws, run_module):
     ou = org_client.create_organizational_unit(ParentId=root_id, Name="apps")["OrganizationalUnit"]
     key_arn = _cmk(aws)
     image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
+    for public_image in [plain_image(aws) for _ in range(5)]:  # the default public AMIs quota, reached
+        share(aws, public_image, {"Group": "all"})
+    candidate = plain_image(aws)
     aws.emulator.clear_calls()
 
-    # Every path: bare ids resolved, an encrypted AMI shared (key check), removals, a missing AMI.
+    # Every path: bare ids resolved, an encrypted AMI shared (key check), removals, a missing AMI, making an AMI
+    # public (block public access read, public AMIs counted, the quota read: refused).
+    run_module(MODULE, {"image_id": candidate, "public": True})
     run_module(MODULE, {"image_id": image_id, "organization_arns": [org["Id"]], "ou_arns": [ou["Id"]], "account_ids": [A1]})
     run_module(MODULE, {"image_id": image_id, "account_ids": [A1], "state": "absent"})
     run_module(MODULE, {"image_id": image_id, "purge": True}, check_mode=True)
