@@ -459,10 +459,11 @@ def validate_launch_permissions(entries):
 
 
 def check_shareable(ami):
-    """AWS refuses to share an AMI whose snapshots use the AWS managed key."""
+    """AWS refuses to share an AMI whose snapshots use the AWS managed key: the answer as AWS gives it, quoted in public
+    issue threads (hashicorp/packer#7410, DataDog/stratus-red-team#109)."""
     for snap in image_snapshots(ami):
         if snap.encrypted and is_aws_managed_key(snap.kms_key_id):
-            raise _err("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared")
+            raise _err("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.")
 
 
 # ---- public sharing ----------------------------------------------------------------------------
@@ -603,7 +604,9 @@ def copy_snapshot_into(dest, src_snap, same_region, encrypted, kms_key_id, descr
 
 def key_failure(dest, kms_key_id):
     """The asynchronous KmsKeyId check of CopyImage: None, or the (Code, Message) of the
-    copy's StateReason when the key is not usable in the destination region."""
+    copy's StateReason when the key is not usable in the destination region. That the copy fails is
+    documented (CopyImage KmsKeyId, botocore's EC2 model); these codes and messages are unverified
+    (AWS documents none for images), so no test pins them."""
     if not kms_key_id:
         return None
     key = kms_patch.find_key(kms_key_id, dest.account_id, dest.region_name)

@@ -204,9 +204,11 @@ images:
       type: str
       sample: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
     state_reason:
-      description: Why a copy failed or a request was refused, with C(code) and C(message); C(null) otherwise.
+      description:
+        - Why a copy failed or a request was refused, with C(code) and C(message) as AWS gave them (the image's
+          C(StateReason); AWS documents no list of its codes for images); C(null) otherwise.
       type: dict
-      sample: {"code": "Client.InvalidKMSKey.InvalidState", "message": "The KMS key provided is in an incorrect state"}
+      sample: {"code": "Server.InternalError", "message": "Copy image failed with an internal error"}
     failed_image_ids:
       description: The ids of earlier failed copies of the source in this region (left in place, not counted as copies).
       type: list

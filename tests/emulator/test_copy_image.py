@@ -91,8 +91,8 @@ def test_bad_key_fails_the_copy_asynchronously(aws, problem):
     copy = west.copy_image(Name="bad-key", SourceImageId=src, SourceRegion="us-east-1", Encrypted=True, KmsKeyId=bad)["ImageId"]
     image = _image(west, copy)
     assert image["State"] == "failed"
-    assert image["StateReason"]["Code"].startswith("Client.InvalidKMSKey.")
-    assert image["StateReason"]["Message"]
+    # AWS documents that the key is checked asynchronously and the copy fails; not the StateReason codes (unverified)
+    assert image["StateReason"]["Code"] and image["StateReason"]["Message"]
 
 
 def test_copy_image_tags_and_tag_specifications(aws):
@@ -190,7 +190,7 @@ def test_a_failed_copy_is_pending_first_then_failed(aws, pending, copy_clock):
     assert image["State"] == "pending" and "StateReason" not in image
     copy_clock.advance(10)
     image = _image(west, copy)
-    assert image["State"] == "failed" and image["StateReason"]["Code"].startswith("Client.InvalidKMSKey.")
+    assert image["State"] == "failed" and image["StateReason"]["Code"]
 
 
 def test_deregister_copy(aws):

@@ -64,7 +64,7 @@ def test_aws_managed_key_snapshots_cannot_be_shared(aws):
     managed = make_image(ec2, "managed", volumes=[{"device_name": "/dev/xvda", "size": 8}, {"device_name": "/dev/xvdb", "size": 8, "encrypted": True}])
     for entry in ({"UserId": "111122223333"}, {"OrganizationArn": ORG}, {"Group": "all"}):
         code, message = error_of(ec2.modify_image_attribute, ImageId=managed, LaunchPermission={"Add": [entry]})
-        assert (code, message) == ("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared")
+        assert (code, message) == ("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.")
     assert _perms(ec2, managed) == []
     # removing is allowed (nothing to remove, but no error)
     ec2.modify_image_attribute(ImageId=managed, LaunchPermission={"Remove": [{"UserId": "111122223333"}]})
