@@ -561,6 +561,7 @@ class PublicSharing:
         self._ec2s = ec2s  # {region: EC2 client}
         self._get_quotas = get_quotas  # region -> Service Quotas client (called in the main thread only)
         self._lock = threading.Lock()
+        self._region_locks = dict((region, threading.Lock()) for region in ec2s)
         self._block = {}
         self._public = {}
         self._quota = {}
@@ -572,20 +573,18 @@ class PublicSharing:
                 self.warnings.append(message)
 
     def block_state(self, region):
-        """``block-new-sharing``, ``unblocked``, or None when it cannot be read (then a warning says so)."""
-        with self._lock:
-            if region in self._block:
-                return self._block[region]
-        try:
-            state = _api.get_image_block_public_access_state(self._ec2s[region])
-        except AnsibleAWSError as e:
-            state = None
-            self._warn(
-                "The state of image block public access in region %s could not be read (ec2:GetImageBlockPublicAccessState: %s); "
-                "if it is on there, AWS refuses to make AMIs public" % (region, e)
-            )
-        with self._lock:
-            self._block.setdefault(region, state)
+        """``block-new-sharing``, ``unblocked``, or None when it cannot be read (then a warning says so).
+        Read once per region: the targets of a region wait for the first one's answer."""
+        with self._region_locks[region]:
+            if region not in self._block:
+                try:
+                    self._block[region] = _api.get_image_block_public_access_state(self._ec2s[region])
+                except AnsibleAWSError as e:
+                    self._block[region] = None
+                    self._warn(
+                        "The state of image block public access in region %s could not be read (ec2:GetImageBlockPublicAccessState: "
+                        "%s); if it is on there, AWS refuses to make AMIs public" % (region, e)
+                    )
             return self._block[region]
 
     def check_block(self, image_id, region):

@@ -173,8 +173,9 @@ def test_images_fail_one_by_one(aws, run_module, quota):
     assert [e.get("error_kind") for e in entries[1:]] == ["refused"] * 3
     assert "quota there is 5" in entries[1]["msg"] and "encrypted" in entries[2]["msg"]
     assert "image block public access is on in region eu-west-1" in entries[3]["msg"]
-    # the first went through; nothing of the others was written
+    # the first went through; nothing of the others was written; each region's block state was read once
     assert [c["region"] for c in aws.write_calls()] == [US]
+    assert sorted(c["region"] for c in _calls(aws, "GetImageBlockPublicAccessState")) == [EU, US]
     assert launch_permissions(aws, fifth, US) == perms(accounts=[A1], public=True)
     for image_id, region in ((sixth, US), (encrypted, US), (blocked, EU)):
         assert launch_permissions(aws, image_id, region) == perms()
