@@ -44,6 +44,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._launch_permissions i
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_organization_arn
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import parse_ou_arn
+from ansible_collections.orgshare.aws.plugins.module_utils._targets import run_targets
 
 MAX_WORKERS = 16
 
@@ -478,11 +479,25 @@ class ShareInfoGatherer:
             self.failed[region] = _reason(error)
         self.regions.pop(region, None)
 
+    def _describe_region(self, target):
+        return _api.describe_images(self.ec2[target["region"]], **self.describe_params)
+
     def run(self):
+        # The regions are the targets: their DescribeImages run through the collection's one runner
+        # (_targets.run_targets: concurrently, a failure kept per region). The reads that depend on
+        # each region's AMIs (launch permissions, snapshots, keys, memberships) then form a graph that
+        # runs in one bounded pool.
+        outcomes = run_targets(self._describe_region, [{"region": r} for r in sorted(self.ec2)], max_workers=self.max_workers)
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
             self._pool = pool
-            for region in sorted(self.ec2):
-                self._submit(("images", region), _api.describe_images, self.ec2[region], **self.describe_params)
+            for outcome in outcomes:
+                region = outcome.target["region"]
+                if outcome.error is not None:
+                    if not isinstance(outcome.error, (AnsibleAWSError,) + ((ResponseParserError,) if ResponseParserError else ())):
+                        raise outcome.error
+                    self._region_failed(region, outcome.error)
+                else:
+                    self._on_images(region, ("images", region), outcome.result)
             if self.shared_with_me and self.caller_account_id and self.check_keys and self.organizations is not None:
                 self._want_membership(self.caller_account_id)
             while self._pending:

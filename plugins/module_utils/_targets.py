@@ -20,6 +20,10 @@ list of targets:
    naming every failed target and why (``summarise``).
 
 Nothing here takes the module, so every piece is a plain function that unit tests call directly.
+
+ami_share_info's targets are its regions: their DescribeImages run through ``run_targets``; the reads
+that depend on each region's answer (launch permissions, snapshots, keys) form a graph that runs in
+one bounded pool (``_share_info.ShareInfoGatherer``).
 """
 
 import collections
