@@ -892,6 +892,12 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
         image = orig_create_image(self, instance_id, name, description, [s for s in tag_specifications if s.get("ResourceType") != "snapshot"])
         for snap in image_snapshots(image):
             snap.add_tags(snap_tags)
+        # The new AMI names the instance's AMI as its source: SourceImageId / SourceImageRegion "only appear if the
+        # AMI was created using CreateImage, CopyImage, or CreateRestoreImageTask" (Image in botocore's EC2 model;
+        # EC2 User Guide, "Identify the source AMI used to create a new AMI"); SourceInstanceId "only appears if the
+        # AMI was created using CreateImage" (moto sets that one).
+        image.source_image_id = getattr(self.get_instance(instance_id), "image_id", None)
+        image.source_image_region = self.region_name if image.source_image_id else None
         return image
 
     AmiBackend.create_image = create_image

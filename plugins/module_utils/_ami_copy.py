@@ -392,9 +392,14 @@ def find_copies(client, source_image_id, source_region):
             {"Name": "state", "Values": ["pending", "available", "failed"]},
         ],
     )
-    # The filters are the lookup; where the fields are present, they must agree with it.
+    # The filters are the lookup; where the fields are present, they must agree with it. An AMI made by CreateImage
+    # from an instance of the source also names the source (SourceImageId, "created using CreateImage, CopyImage, or
+    # CreateRestoreImageTask"), in the source's region; it has a SourceInstanceId ("only appears if the AMI was created
+    # using CreateImage": Image in botocore's EC2 model), a copy has none: it is not a copy.
     return [
-        i for i in images if i.get("SourceImageId", source_image_id) == source_image_id and i.get("SourceImageRegion", source_region) == source_region
+        i for i in images
+        if i.get("SourceImageId", source_image_id) == source_image_id and i.get("SourceImageRegion", source_region) == source_region
+        and not i.get("SourceInstanceId")
     ]
 
 

@@ -15,6 +15,8 @@ description:
     C(source-image-region) filters of DescribeImages, in state C(pending) or C(available); it is reported with
     I(created=false) and never copied again. The name, description, tags and key of an existing copy are not
     changed or compared; they apply to new copies only.
+  - An AMI made by C(CreateImage) from an instance of the source (it also names the source as its C(SourceImageId), and
+    has a C(SourceInstanceId)) is not a copy either, so a copy into the source's own region is still made.
   - A copy in state C(failed) is not a copy. The region is copied again, and the failed image's id is reported in
     RV(images[].failed_image_ids). A failed copy of the source that holds the name the new copy needs is
     deregistered first (AMI names are unique per account and region, failed images included); other failed copies

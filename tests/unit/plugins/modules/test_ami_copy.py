@@ -390,3 +390,24 @@ def test_thirty_percent_throttling_converges(aws, run_module):
     for r in REGIONS:
         (copy,) = copies_in(aws, r, src)
         assert copy["State"] == "available" and copy["ImageId"] == by_region(result)[r]["image_id"]
+
+
+def test_an_ami_baked_from_an_instance_of_the_source_is_not_a_copy(aws, run_module):
+    """CreateImage from an instance launched from the source also names the source (SourceImageId, in its region);
+    it has a SourceInstanceId, a copy has none: a copy into the source's own region is still made."""
+    src = source_image(aws, encrypted=False)
+    ec2 = aws.client("ec2", SOURCE_REGION)
+    instance = ec2.run_instances(ImageId=src, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    baked = ec2.create_image(InstanceId=instance, Name="baked-from-golden")["ImageId"]
+    assert ec2.describe_images(ImageIds=[baked])["Images"][0]["SourceImageId"] == src
+    key = create_key(aws.client("kms", SOURCE_REGION), description="re-encryption key")
+    args = {"source_image_id": src, "source_region": SOURCE_REGION, "regions": [{"region": SOURCE_REGION, "kms_key_id": key,
+                                                                                 "name": "golden-1-reencrypted"}]}
+    predicted = run_module("ami_copy", args, check_mode=True)
+    assert by_region(predicted)[SOURCE_REGION]["state"] == "would_copy"
+    result = run_module("ami_copy", args)
+    assert not result.failed, result.msg
+    copy_id = by_region(result)[SOURCE_REGION]["image_id"]
+    assert copy_id != baked and by_region(result)[SOURCE_REGION]["created"] is True
+    copy = ec2.describe_images(ImageIds=[copy_id])["Images"][0]
+    assert copy["SourceImageId"] == src and "SourceInstanceId" not in copy
