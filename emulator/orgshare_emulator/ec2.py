@@ -49,16 +49,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 
 from moto.core.responses import ActionResult, EmptyResult
 
 from . import kms as kms_patch
-
-# Emulator bookkeeping that moto's reset does not know about; cleared by reset_state().
-STATE = {"client_tokens": {}, "image_block_public_access": {}}
-_LOCK = threading.Lock()
+from .state import CONFIG
+from .state import EC2 as STATE
+from .state import EC2_LOCK as _LOCK
 
 # Launch permission principals (docs/aws-facts.md, "Launch permissions").
 ORG_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
@@ -66,16 +64,8 @@ OU_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::\d{12}:ou/o-[a-z0
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
-def reset_state():
-    with _LOCK:
-        STATE["client_tokens"] = {}
-        STATE["image_block_public_access"] = {}
-
-
 def _config():
-    from . import patches
-
-    return patches.CONFIG
+    return CONFIG
 
 
 def _err(code, message):

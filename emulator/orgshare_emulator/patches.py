@@ -8,25 +8,14 @@
   pending time), which AMIs of other accounts DescribeImages shows (public, or shared with the
   caller's account, organization or OUs).
 
-apply() is idempotent; reset_state() forgets the emulator's own bookkeeping (client tokens)
+apply() is idempotent; reset_state() forgets the emulator's own bookkeeping (state.py: client tokens, ...)
 when moto's state is reset.
 """
 
 import threading
 
-# Knobs read by the patches. copy_pending_seconds: how long a CopyImage result stays
-# ``pending`` (its snapshots' Progress growing) before it turns available / failed.
-# image_block_public_access_default: the state of image block public access in an account and region
-# that never called Enable/DisableImageBlockPublicAccess ("unblocked", as for an account that had a
-# public AMI on or after July 15, 2023; AWS's default for new accounts is "block-new-sharing").
-# public_ami_quota / ami_sharing_quota: the "Public AMIs" (5) and "AMI sharing" (1,000) quotas per Region,
-# both adjustable in AWS (EC2 User Guide, "AMI quotas").
-CONFIG = {
-    "copy_pending_seconds": 0.0,
-    "image_block_public_access_default": "unblocked",
-    "public_ami_quota": 5,
-    "ami_sharing_quota": 1000,
-}
+from . import state
+from .state import CONFIG  # noqa: F401  (the knobs: see state.py)
 
 
 _applied = set()
@@ -65,10 +54,7 @@ def ensure(service):
 
 
 def reset_state():
-    from . import ec2, seed
-
-    ec2.reset_state()
-    seed.reset_state()
+    state.reset()
     try:
         from moto.organizations.models import organizations_backends
 

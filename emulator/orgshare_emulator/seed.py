@@ -17,6 +17,7 @@ recorded in the call record nor delayed or failed by the knobs.
 from __future__ import annotations
 
 from .fixtures import create_key, default_key_policy, make_image
+from .state import SEED as STATE
 
 DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 KEY_ALIAS = "alias/orgshare-demo"
@@ -26,12 +27,6 @@ ACCOUNT_ID = "123456789012"
 OU_TREE = (("Workloads", None), ("Prod", "Workloads"), ("Dev", "Workloads"), ("Sandbox", None))
 # account name -> OU name (None: stays in the root)
 ACCOUNTS = (("prod-app", "Prod"), ("prod-data", "Prod"), ("dev-app", "Dev"), ("sandbox-1", "Sandbox"), ("security", None))
-
-STATE = {"last": None}
-
-
-def reset_state():
-    STATE["last"] = None
 
 
 def seed(emulator, regions=None):
