@@ -17,7 +17,7 @@ COMPAT_VENV ?= .venv-compat
 help:
 	@echo "make demo   - run the main job (distribute + audit) on the built-in AWS emulator"
 	@echo "make test   - run every test and linter (what CI runs)"
-	@echo "make bench  - run the benchmarks (writes docs/performance.md)"
+	@echo "make bench  - run the benchmarks (writes docs/performance.md; OLD=PATH adds another orgshare.aws tree as side 'old')"
 	@echo "make release - build the collection tarball from the last commit into dist/"
 
 venv:
@@ -53,8 +53,9 @@ changelog-lint: venv
 compat:
 	@scripts/run-compat.sh $(COMPAT_VENV) '$(COMPAT_CORE)'
 
+# OLD=PATH: a third side, another orgshare.aws tree (e.g. `git worktree add PATH 015e4d1`, outside this repository)
 bench: venv
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(if $(OLD),--old-collection '$(OLD)')
 
 bench-smoke: venv
 	$(PY) bench/run.py --smoke

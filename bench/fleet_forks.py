@@ -20,7 +20,8 @@ bench/run.py --collection does). Without it the job runs the working tree, linke
 the same invocation and on the same emulator, --repeat rounds whose order alternates (ours, other;
 other, ours; ...), and prints each run and the ratio working tree / PATH (median over the rounds).
 Side 'ours' is then a copy of the working tree taken at the start (others may edit the tree during
-the run; its commit and local changes are recorded). Before each run it records the 1-min load
+the run; its commit and local changes are recorded), or the tree --ours names (bench/run.py passes
+the copy its B1/B2 measure). Before each run it records the 1-min load
 average; after it, the module processes (task results or loop items that ran, of orgshare.aws,
 amazon.aws and community.aws modules; ansible.builtin.async_status results apart) and the API calls
 (reads, writes) from the emulator's call record.
@@ -46,13 +47,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, d) for d in (os.path.join("tests", "fleet"), "emulator", "tests", "scripts", "bench")]
 
-import harness  # noqa: E402  (snapshot_tree)
-
-MODULE_PREFIXES = ("orgshare.aws.", "amazon.aws.", "community.aws.")
-READ_PREFIXES = ("Describe", "Get", "List")
-
-ACCESS_KEY = "AKIAORGSHAREBENCH001"
-SECRET_KEY = "orgshare-bench-secret"
+import harness  # noqa: E402  (snapshot_tree, the module and read prefixes)
+from harness import ACCESS_KEY, ASYNC_STATUS, MODULE_PREFIXES, READ_PREFIXES, SECRET_KEY  # noqa: E402
 
 
 def _client_factory(endpoint_url):
@@ -72,7 +68,7 @@ def _client_factory(endpoint_url):
 def processes(events):
     """Module processes of one job, from ansible-runner's events: one per task result, or per loop
     item that ran, of an orgshare.aws / amazon.aws / community.aws module (skipped ones not counted);
-    ansible.builtin.async_status results apart (as bench/rerun_compare.py counts them)."""
+    ansible.builtin.async_status results apart (as harness.processes counts them from bench/run.py's timeline)."""
     out = {"modules": 0, "async_status": 0}
     for ev in events:
         if ev.get("event") not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
@@ -82,7 +78,7 @@ def processes(events):
         n = len([i for i in res.get("results") or [] if isinstance(i, dict) and not i.get("skipped")]) if "results" in res else 1
         if action.startswith(MODULE_PREFIXES):
             out["modules"] += n
-        elif action in ("ansible.builtin.async_status", "async_status"):
+        elif action in ASYNC_STATUS:
             out["async_status"] += n
     return out
 
@@ -138,7 +134,7 @@ def compare(args, emulator, workdir):
     from collections_tree import link_collections
 
     forks = args.forks[0]
-    trees = {"ours": harness.snapshot_tree(os.path.join(workdir, "working-tree")), "other": args.compare}
+    trees = {"ours": args.ours or harness.snapshot_tree(os.path.join(workdir, "working-tree")), "other": args.compare}
     paths = {side: link_collections(os.path.join(workdir, "collections-" + side), tree) for side, tree in trees.items()}
     rounds = []
     for i in range(args.repeat):
@@ -167,6 +163,7 @@ def main(argv=None):
     p.add_argument("--collection", metavar="PATH", help="run the job against this orgshare.aws tree instead of the working tree")
     p.add_argument("--compare", metavar="PATH", help="one forks value for the working tree and for this orgshare.aws tree, back to back; prints the ratio")
     p.add_argument("--repeat", type=int, default=1, help="with --compare: rounds, the order alternating (default 1)")
+    p.add_argument("--ours", metavar="PATH", help="with --compare: the orgshare.aws tree of side 'ours' (default: a copy of the working tree)")
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--results", help="where the results go (default bench/results/fleet-forks.json, read for docs/performance.md; "
                    "with --collection fleet-forks-collection.json, with --compare fleet-forks-compare.json; empty: nowhere)")
@@ -178,6 +175,10 @@ def main(argv=None):
         if len(args.forks) != 1:
             p.error("--compare takes one forks value")
         args.compare = _check_tree(p, args.compare)
+    if args.ours:
+        if not args.compare:
+            p.error("--ours goes with --compare")
+        args.ours = _check_tree(p, args.ours)
     args.forks = args.forks or [1, 8]
     if args.collection:
         args.collection = _check_tree(p, args.collection)
@@ -193,7 +194,7 @@ def main(argv=None):
     results, compared = [], None
     load_start = [round(x, 2) for x in os.getloadavg()]
     started, date = time.monotonic(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    commit = _commit(args.collection or ROOT)  # at the start: side 'ours' is the tree as it is now
+    commit = _commit(args.ours or args.collection or ROOT)  # at the start: side 'ours' is the tree as it is now
     try:
         with tempfile.TemporaryDirectory(prefix="orgshare-fleet-bench-") as workdir:
             if args.compare:

@@ -1,7 +1,8 @@
 """The benchmark harness: the emulator as a subprocess, AWS set-up through boto3, ansible-playbook
 runs with a task timeline, and the accounting of the emulator's call record.
 
-Not part of the released collection (galaxy.yml ignores bench/). Used by bench/run.py.
+Not part of the released collection (galaxy.yml ignores bench/). Used by bench/run.py (and
+bench/rerun_compare.py, bench/fleet_forks.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ TARGET_REGIONS = [
 ]
 AUDIT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 READ_PREFIXES = ("Describe", "Get", "List")
+# A module process: a task result, or a loop item that ran, of a module of these collections.
+MODULE_PREFIXES = ("orgshare.aws.", "amazon.aws.", "community.aws.")
+ASYNC_STATUS = ("ansible.builtin.async_status", "async_status")
+# The collection's own files: a local change to them changes what side 'ours' measures.
+COLLECTION_DIRS = ("plugins", "roles", "playbooks", "meta")
 
 
 def snapshot_tree(dest):
@@ -50,12 +56,55 @@ def snapshot_tree(dest):
     return dest
 
 
+def tree_state(tree=ROOT):
+    """{commit, modified}: a git tree's commit and its local changes to the collection's files (other
+    people edit the working tree during a run). commit None when ``tree`` is not a git checkout."""
+    def git(*a):
+        proc = subprocess.run(["git", "-C", tree, *a], capture_output=True, text=True, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    modified = (git("status", "--porcelain", "--", *COLLECTION_DIRS) or "").splitlines() if commit else []
+    return {"commit": commit, "modified": modified}
+
+
+def describe_tree(state):
+    """'commit abc1234' or 'commit abc1234 plus local changes to N file(s)'."""
+    if not state or not state.get("commit"):
+        return "a tree outside git"
+    if state.get("modified"):
+        return "commit %s plus local changes to %d file(s) of the collection" % (state["commit"], len(state["modified"]))
+    return "commit %s" % state["commit"]
+
+
 def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 
 
 def is_read(action):
     return action.startswith(READ_PREFIXES)
+
+
+def processes(timeline):
+    """Module processes of one run, from its bench_timeline events: {modules, async_status, by_task}.
+
+    One per task result, or per loop item that ran, of a task whose action is an orgshare.aws,
+    amazon.aws or community.aws module (skipped tasks and items do not count); results of
+    ansible.builtin.async_status are processes too, counted apart (they are not modules of these
+    collections). by_task: [[task, action, n]] of the modules."""
+    action, out, by_task = None, {"modules": 0, "async_status": 0}, []
+    for e in timeline:
+        if e["event"] == "task_start":
+            action = e["action"]
+        elif e["event"] == "task_result" and e["status"] != "skipped" and action:
+            n = e.get("items", 1)
+            if action.startswith(MODULE_PREFIXES):
+                out["modules"] += n
+                by_task.append([e["name"], action, n])
+            elif action in ASYNC_STATUS:
+                out["async_status"] += n
+    out["by_task"] = by_task
+    return out
 
 
 # ---- collections ---------------------------------------------------------------------------------
@@ -257,11 +306,14 @@ def setup_audit(emu, regions, n_images, workers=None):
 
 # ---- ansible-playbook -------------------------------------------------------------------------------
 class PlaybookRunner:
-    def __init__(self, emu, workdir, timeout=7200, collection=None):
+    """ansible-playbook against one emulator. ``collections``: the ANSIBLE_COLLECTIONS_PATH to use
+    (a tree of link_collections); without it, collections_path(``collection``)."""
+
+    def __init__(self, emu, workdir, timeout=7200, collection=None, collections=None):
         self.emu = emu
         self.workdir = workdir
         self.timeout = timeout
-        self.collections = collections_path(collection)
+        self.collections = collections or collections_path(collection)
         self.playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
         self.local_temp = tempfile.mkdtemp(prefix="orgshare-bench-ansible-")
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 
-from harness import BENCH, ROOT, log
+from harness import BENCH, ROOT, describe_tree, log
 
-SIDE_NAMES = {"ours": "orgshare.aws", "anchor": "anchor"}
+SIDES = ("ours", "old", "anchor")
+SIDE_NAMES = {"ours": "orgshare.aws", "old": "old", "anchor": "anchor"}
+# The goals of the issue, as ratios measured in one run (B1 and B2 are defined at GOAL_REGIONS);
+# b2_processes: a converged run starts at most that many module processes whatever the regions.
+GOALS = {"b2_vs_anchor": 0.35, "b1_vs_anchor": 0.15, "b2_scale": 1.3, "b2_vs_old": 0.4, "b2_processes": 6}
+GOAL_REGIONS = 8
 
 
 def fmt_s(st):
@@ -42,16 +48,90 @@ def fmt_ratio(st):
     return "%.2f (%.2f–%.2f)" % (st["median"], st["min"], st["max"])
 
 
+def fmt(v, pattern="%.1f s"):
+    return "–" if v is None else pattern % v
+
+
+def _median(st):
+    return st["median"] if st else None
+
+
 def _wall(summary, side):
+    if side not in summary:
+        return "–"
     return "not measured" if summary[side].get("skipped") else fmt_s(summary[side]["wall"])
 
 
 def _yes(ok):
-    return "yes" if ok else "**no**"
+    """A goal's verdict: yes, **no**, not measured (None), or a text of its own (e.g. not judged)."""
+    if isinstance(ok, str):
+        return ok
+    return "not measured" if ok is None else "yes" if ok else "**no**"
+
+
+# ---- what was measured ----------------------------------------------------------------------------------
+def sides(results):
+    """The sides of B1/B2 in this results file (ours, [old,] anchor)."""
+    d = results.get("distribution")
+    entries = [d] if d else []
+    entries += list(((results.get("scale") or {}).get("distribution") or {}).values())
+    runs = [r for e in entries for r in e["runs"]]
+    return tuple(s for s in SIDES if any(s in r for r in runs)) or ("ours", "anchor")
+
+
+def has_old(results):
+    return "old" in sides(results)
+
+
+def old_commit(results):
+    return ((results["meta"].get("sides") or {}).get("old") or {}).get("commit")
+
+
+def side_name(results, side):
+    if side == "old" and old_commit(results):
+        return "old (%s)" % old_commit(results)
+    return SIDE_NAMES[side]
+
+
+def by_regions(results):
+    """{regions: {"runs", "summary"}} of every B1/B2 measurement: the main one and the scale runs."""
+    out = {int(n): e for n, e in ((results.get("scale") or {}).get("distribution") or {}).items()}
+    d = results.get("distribution")
+    if d:
+        out[int(d["regions"])] = d
+    return dict(sorted(out.items()))
+
+
+def goal_count(results):
+    """The region count the ratio goals are judged at: GOAL_REGIONS when measured, else the main
+    B1/B2 count (else the largest); and a note when it is not GOAL_REGIONS."""
+    entries = by_regions(results)
+    if not entries:
+        return None, ""
+    if GOAL_REGIONS in entries:
+        return GOAL_REGIONS, ""
+    d = results.get("distribution")
+    n = int(d["regions"]) if d else max(entries)
+    return n, " (measured at %d regions; the goal is at %d, not measured in this run)" % (n, GOAL_REGIONS)
+
+
+# the region counts of the goal "B2 at 16 regions <= 1.3x B2 at 2 regions"
+SCALE_GOAL_REGIONS = (16, 2)
+
+
+def b2_scale(results, side):
+    """(B2 wall at the largest region count / at the smallest, largest, smallest) for one side: at
+    16 and 2 regions (the goal's) when both were measured, else at the largest and the smallest."""
+    entries = by_regions(results)
+    if len(entries) < 2:
+        return None, None, None
+    hi, lo = SCALE_GOAL_REGIONS if all(n in entries for n in SCALE_GOAL_REGIONS) else (max(entries), min(entries))
+    a, b = (_median((entries[n]["summary"]["rerun"].get(side) or {}).get("wall")) for n in (hi, lo))
+    return (a / b if a and b else None), hi, lo
 
 
 def goals(results):
-    """[(benchmark, goal text, met or None when not measured)]"""
+    """[(benchmark, goal text, what was measured, met: True, False or None when not measured)]"""
     out = []
     cfg = results["meta"]["config"]
     d = results.get("distribution")
@@ -59,36 +139,93 @@ def goals(results):
         s = d["summary"]["first"]
         limit = cfg["pending"] + 30
         ours = s["ours"]["wall"]
-        out.append(("B1", "orgshare.aws within %g s (copy pending %g s + 30 s)" % (limit, cfg["pending"]),
+        out.append(("B1", "orgshare.aws within %g s (copy pending %g s + 30 s) at %d regions" % (limit, cfg["pending"], d["regions"]),
+                    "%.1f s (slowest run)" % ours["max"] if ours else "failed",
                     bool(ours) and ours["max"] <= limit and not s["ours"]["failures"]))
-        out.append(("B1", "orgshare.aws at most 1/4 of the anchor's wall time", bool(s["ratio"]) and s["ratio"]["max"] <= 0.25))
-        out.append(("B1", "both sides' results verified (copies, keys, launch permissions)", s["ours"]["verified"] and s["anchor"]["verified"]))
+        out.append(("B1", "orgshare.aws at most 1/4 of the anchor's wall time (every measurement)", fmt_ratio(s["ratio"]),
+                    None if not s["ratio"] else s["ratio"]["max"] <= 0.25))
+        out.append(("B1", "every side's result verified (copies, keys, launch permissions)",
+                    ", ".join(side_name(results, x) for x in sides(results) if x in s and not s[x]["verified"]) or "all verified",
+                    all(s[x]["verified"] for x in sides(results) if x in s)))
         r = d["summary"]["rerun"]
-        out.append(("B2", "orgshare.aws makes no write call on the re-run",
+        out.append(("B2", "orgshare.aws makes no write call on the re-run", fmt_n(r["ours"]["writes"]),
                     not r["ours"]["failures"] and bool(r["ours"]["writes"]) and r["ours"]["writes"]["max"] == 0))
+    entries = by_regions(results)
+    n, note = goal_count(results)
+    if n is not None:
+        e = entries[n]["summary"]
+
+        def ratio_goal(bench, phase, key, limit, versus):
+            st = e[phase].get(key)
+            what = "%s ours / %s ≤ %g at %d regions" % (bench, versus, limit, GOAL_REGIONS)
+            if key == "ratio_old" and not has_old(results):
+                return (bench, what, "no side 'old' (no --old-collection)", None)
+            measured = fmt_ratio(st) + ("" if not st or st["n"] == 1 else " (median of %d measurements)" % st["n"])
+            if note:  # not judged away from the goal's region count
+                return (bench, what, "%s at %d regions" % (measured, n), "not judged (at %d regions)" % GOAL_REGIONS)
+            return (bench, what, measured, None if not st else st["median"] <= limit)
+
+        out.append(ratio_goal("B1", "first", "ratio", GOALS["b1_vs_anchor"], "anchor"))
+        out.append(ratio_goal("B2", "rerun", "ratio", GOALS["b2_vs_anchor"], "anchor"))
+        out.append(ratio_goal("B2", "rerun", "ratio_old", GOALS["b2_vs_old"], "old" if not old_commit(results) else "commit %s" % old_commit(results)))
+        value, hi, lo = b2_scale(results, "ours")
+        what = "B2 ours at %d regions ≤ %g× B2 ours at %d regions" % (SCALE_GOAL_REGIONS[0], GOALS["b2_scale"], SCALE_GOAL_REGIONS[1])
+        if hi is None:
+            out.append(("B2", what, "one region count only", None))
+        elif (hi, lo) != SCALE_GOAL_REGIONS:
+            out.append(("B2", what, "%s at %d / %d regions" % (fmt(value, "%.2f"), hi, lo), "not judged (at %d / %d regions)" % SCALE_GOAL_REGIONS))
+        else:
+            out.append(("B2", what, fmt(value, "%.2f"), None if value is None else value <= GOALS["b2_scale"]))
+        procs = {k: _median(v["summary"]["rerun"]["ours"]["modules"]) for k, v in entries.items()}
+        shown = ", ".join("%s at %d" % (fmt(v, "%d"), k) for k, v in procs.items())
+        out.append(("B2", "a converged run (ours) starts at most %d module processes, whatever the region count" % GOALS["b2_processes"],
+                    shown + " regions", None if None in procs.values() else max(procs.values()) <= GOALS["b2_processes"]))
     a = results.get("audit")
     if a:
         s = a["summary"]
-        out.append(("B3", "orgshare.aws at most 1/4 of the anchor's wall time", bool(s["ratio"]) and s["ratio"]["max"] <= 0.25))
-        out.append(("B3", "both sides report every AMI", s["ours"]["verified"] and s["anchor"]["verified"]))
-    return out
+        out.append(("B3", "orgshare.aws at most 1/4 of the anchor's wall time (every measurement)", fmt_ratio(s["ratio"]),
+                    None if not s["ratio"] else s["ratio"]["max"] <= 0.25))
+        out.append(("B3", "both sides report every AMI", "yes" if s["ours"]["verified"] and s["anchor"]["verified"] else "no",
+                    s["ours"]["verified"] and s["anchor"]["verified"]))
+    return sorted(out, key=lambda g: g[0])  # stable: B1, B2, B3, each in the order above
+
+
+def fleet_ratio(fleet):
+    data = fleet if fleet and fleet.get("rounds") else None
+    return data["ratio_ours_other"] if data else None
 
 
 def console_summary(results):
     lines = ["", "=== orgshare.aws benchmarks (%s)" % results["meta"]["config"]["profile"]]
     d = results.get("distribution")
+    sd = sides(results)
     if d:
         for phase, title in (("first", "B1 first distribution"), ("rerun", "B2 re-run")):
             s = d["summary"][phase]
-            lines.append("%-24s ours %-22s anchor %-22s ratio %s   writes ours %s, anchor %s" % (
-                title, _wall(s, "ours"), _wall(s, "anchor"), fmt_ratio(s["ratio"]),
-                fmt_n(s["ours"]["writes"]), "–" if s["anchor"].get("skipped") else fmt_n(s["anchor"]["writes"])))
+            walls = "  ".join("%s %-22s" % (x, _wall(s, x)) for x in sd)
+            procs = ", ".join("%s %s" % (x, fmt_n(s[x].get("modules"))) for x in sd if not s[x].get("skipped"))
+            lines.append("%-22s %s ours/anchor %s%s   writes ours %s; module processes %s" % (
+                title, walls, fmt_ratio(s["ratio"]), "  ours/old %s" % fmt_ratio(s.get("ratio_old")) if "old" in sd else "",
+                fmt_n(s["ours"]["writes"]), procs))
     a = results.get("audit")
     if a:
         s = a["summary"]
-        lines.append("%-24s ours %-22s anchor %-22s ratio %s" % ("B3 audit", fmt_s(s["ours"]["wall"]), fmt_s(s["anchor"]["wall"]), fmt_ratio(s["ratio"])))
-    for bench, text, met in goals(results):
-        lines.append("goal %s: %s: %s" % (bench, text, "met" if met else "NOT MET"))
+        lines.append("%-22s ours %-22s anchor %-22s ratio %s" % ("B3 audit", fmt_s(s["ours"]["wall"]), fmt_s(s["anchor"]["wall"]), fmt_ratio(s["ratio"])))
+    for side in sd:
+        value, hi, lo = b2_scale(results, side)
+        if hi is not None:
+            lines.append("B2 %s at %d regions / at %d regions: %s" % (side, hi, lo, fmt(value, "%.2f")))
+    fleet = results.get("fleet")
+    if fleet:
+        if fleet.get("rounds"):
+            lines.append("fleet forks 1, %d images: ours / old %.2f" % (fleet["images"], fleet_ratio(fleet)))
+        else:
+            lines.append("fleet: %s" % (fleet.get("error") or "not measured: %s" % fleet.get("skipped")))
+    if not has_old(results):
+        lines.append("no side 'old' (no --old-collection): no ratio against it, no fleet comparison")
+    for bench, text, measured, met in goals(results):
+        verdict = met if isinstance(met, str) else "met" if met else "not measured" if met is None else "NOT MET"
+        lines.append("goal %s: %s: %s: %s" % (bench, text, measured, verdict))
     for f in failures(results):
         lines.append("FAILURE %s" % f)
     return "\n".join(lines)
@@ -106,45 +243,59 @@ def failures(results):
             out.append("%s: wrong result: %s" % (where, "; ".join(run["problems"])))
 
     d = results.get("distribution")
+    sd = sides(results)
     if d:
         for i, r in enumerate(d["runs"]):
-            for side in ("ours", "anchor"):
+            for side in sd:
                 for phase in ("first", "rerun"):
-                    add("B1/B2 run %d, %s, %s" % (i + 1, SIDE_NAMES[side], phase), r[side][phase])
+                    add("B1/B2 run %d, %s, %s" % (i + 1, side_name(results, side), phase), r[side][phase])
     a = results.get("audit")
     if a:
         for i, r in enumerate(a["runs"]):
             for side in ("ours", "anchor"):
                 add("B3 run %d, %s" % (i + 1, SIDE_NAMES[side]), r[side])
     for n, entry in sorted((results.get("scale") or {}).get("distribution", {}).items(), key=lambda kv: int(kv[0])):
-        if d and entry["runs"] is d["runs"]:
+        if d and int(n) == int(d["regions"]):
+            continue
+        for i, r in enumerate(entry["runs"]):
+            for side in sd:
+                for phase in ("first", "rerun"):
+                    add("scale B1/B2 %s regions run %d, %s, %s" % (n, i + 1, side_name(results, side), phase), r[side][phase])
+    for n, entry in sorted((results.get("scale") or {}).get("audit", {}).items(), key=lambda kv: int(kv[0])):
+        if a and int(n) == int(a["images"]):
             continue
         for i, r in enumerate(entry["runs"]):
             for side in ("ours", "anchor"):
-                for phase in ("first", "rerun"):
-                    add("scale B1 %s regions run %d, %s, %s" % (n, i + 1, SIDE_NAMES[side], phase), r[side][phase])
-    for n, entry in sorted((results.get("scale") or {}).get("audit", {}).items(), key=lambda kv: int(kv[0])):
-        for i, r in enumerate(entry["runs"]):
-            for side in ("ours", "anchor"):
                 add("scale B3 %s AMIs run %d, %s" % (n, i + 1, SIDE_NAMES[side]), r[side])
+    fleet = results.get("fleet") or {}
+    if fleet.get("error"):
+        out.append("fleet comparison: %s" % fleet["error"])
     return sorted(set(out), key=out.index)
 
 
 # ---- Markdown ---------------------------------------------------------------------------------------
-_PATH_OPTIONS = ("--results-dir", "--json", "--doc", "--plot", "--collection", "--from-json")
+_PATH_OPTIONS = ("--results-dir", "--json", "--doc", "--plot", "--from-json")
+_TREE_OPTIONS = ("--collection", "--old-collection")
 
 
 def public_command(command):
-    """The command line without options that name local paths (they say nothing about the run)."""
-    out, skip = [], False
+    """The command line without options that name local paths (they say nothing about the run);
+    a tree (--collection, --old-collection) is shown as PATH."""
+    out, skip = [], None
     for token in command.split():
         if skip:
-            skip = False
+            if skip in _TREE_OPTIONS:
+                out += [skip, "PATH"]
+            skip = None
             continue
-        if token in _PATH_OPTIONS:
-            skip = True
+        name = token.split("=", 1)[0]
+        if token in _PATH_OPTIONS + _TREE_OPTIONS:
+            skip = token
             continue
-        if token.split("=", 1)[0] in _PATH_OPTIONS:
+        if name in _PATH_OPTIONS:
+            continue
+        if name in _TREE_OPTIONS:
+            out.append(name + "=PATH")
             continue
         out.append(token)
     return " ".join(out)
@@ -156,7 +307,7 @@ def _loads(results):
 
     def walk(node):
         if isinstance(node, dict):
-            if node.get("load_before") is not None:
+            if node.get("load_before") is not None and node.get("t0") is not None:
                 out[node.get("t0")] = node["load_before"]  # the scale runs reuse the main runs
             for v in node.values():
                 walk(v)
@@ -164,7 +315,7 @@ def _loads(results):
             for v in node:
                 walk(v)
 
-    walk({k: v for k, v in results.items() if k != "meta"})
+    walk({k: v for k, v in results.items() if k not in ("meta", "fleet")})
     return list(out.values())
 
 
@@ -228,20 +379,18 @@ def _time_table(runs_by_title):
     return lines
 
 
-def _actions_table(pair):
-    names = sorted({a for side in ("ours", "anchor") for phase in ("first", "rerun") for a in pair[side][phase]["calls"]["by_action"]})
+def _actions_table(results, pair):
+    cols = [(side, phase) for side in sides(results) for phase in ("first", "rerun") if not pair[side][phase].get("skipped") and pair[side][phase].get("calls")]
+    names = sorted({a for side, phase in cols for a in pair[side][phase]["calls"]["by_action"]})
     rows = []
     for name in names:
-        row = [name]
-        for side in ("ours", "anchor"):
-            for phase in ("first", "rerun"):
-                row.append(pair[side][phase]["calls"]["by_action"].get(name, "") or "")
-        rows.append(row)
-    rows.append(["**total**"] + ["**%d**" % pair[side][phase]["calls"]["total"] for side in ("ours", "anchor") for phase in ("first", "rerun")])
-    return ["API call", "orgshare.aws first", "orgshare.aws re-run", "anchor first", "anchor re-run"], rows
+        rows.append([name] + [pair[side][phase]["calls"]["by_action"].get(name, "") or "" for side, phase in cols])
+    rows.append(["**total**"] + ["**%d**" % pair[side][phase]["calls"]["total"] for side, phase in cols])
+    header = ["API call"] + ["%s %s" % (side_name(results, side), "first" if phase == "first" else "re-run") for side, phase in cols]
+    return header, rows
 
 
-def growth(entries, phase, unit, per=1):
+def growth(results, entries, phase, unit, per=1, side_list=("ours", "anchor")):
     """A sentence on how wall time and calls grow between the smallest and the largest size."""
     sizes = sorted(entries, key=int)
     if len(sizes) < 2:
@@ -249,15 +398,113 @@ def growth(entries, phase, unit, per=1):
     lo, hi = entries[sizes[0]]["summary"], entries[sizes[-1]]["summary"]
     span = (int(sizes[-1]) - int(sizes[0])) / float(per)
     parts = []
-    for side in ("ours", "anchor"):
-        a, b = (lo[phase][side], hi[phase][side]) if phase else (lo[side], hi[side])
-        if not (a["wall"] and b["wall"] and a["calls"] and b["calls"]):
-            parts.append("%s: not measured at both ends" % SIDE_NAMES[side])
+    for side in side_list:
+        a, b = (lo[phase].get(side), hi[phase].get(side)) if phase else (lo.get(side), hi.get(side))
+        if not (a and b and a["wall"] and b["wall"] and a["calls"] and b["calls"]):
+            parts.append("%s: not measured at both ends" % side_name(results, side))
             continue
         dt = (b["wall"]["median"] - a["wall"]["median"]) / span
         dn = (b["calls"]["median"] - a["calls"]["median"]) / span
-        parts.append("%s %+.1f s and %+.0f API calls" % (SIDE_NAMES[side], dt, dn))
+        parts.append("%s %+.1f s and %+.0f API calls" % (side_name(results, side), dt, dn))
     return "From %s to %s, per %s: %s." % (sizes[0], sizes[-1], unit, "; ".join(parts))
+
+
+def _calls_writes(st_calls, st_writes):
+    return "%s (%s)" % (fmt_n(st_calls), fmt_n(st_writes)) if st_calls else "–"
+
+
+def region_tables(results):
+    """The B1/B2 measurements of every side at every region count (wall, API calls, module
+    processes, async_status polls, load), the ratios against their goals, and B2's growth."""
+    entries = by_regions(results)
+    if not entries:
+        return []
+    sd = sides(results)
+    counts = list(entries)
+    rows = []
+    for n, e in entries.items():
+        for side in sd:
+            f, r = e["summary"]["first"].get(side), e["summary"]["rerun"].get(side)
+            if not f or f["skipped"]:
+                rows.append([n, side_name(results, side), "not measured", "", "not measured", "", "", "", ""])
+                continue
+
+            def wall(x):
+                return "not measured" if x["skipped"] else "failed" if x["failures"] and not x["wall"] else fmt_s(x["wall"])
+
+            rows.append([n, side_name(results, side), wall(f), _calls_writes(f["calls"], f["writes"]), wall(r), _calls_writes(r["calls"], r["writes"]),
+                         "%s / %s" % (fmt_n(f.get("modules")), fmt_n(r.get("modules"))),
+                         "%s / %s" % (fmt_n(f.get("async_status")), fmt_n(r.get("async_status"))),
+                         "%s / %s" % (fmt(_median(f.get("load_before")), "%.1f"), fmt(_median(r.get("load_before")), "%.1f"))])
+    lines = [_table(["regions", "side", "B1 wall", "B1 API calls (writes)", "B2 wall", "B2 API calls (writes)", "module processes B1 / B2",
+                     "async_status polls B1 / B2", "1-min load before B1 / B2"], rows), ""]
+
+    def verdict(values, limit, at):
+        marks = ["not measured" if v is None else "yes" if v <= limit else "**no**" for v in values]
+        if at in counts:
+            i = counts.index(at)
+            others = "; ".join("%s at %d" % (m, k) for j, (m, k) in enumerate(zip(marks, counts)) if j != i)
+            return "%s at %d regions, the goal's%s" % (marks[i], at, " (%s)" % others if others else "")
+        return "; ".join("%s at %d regions" % (m, k) for m, k in zip(marks, counts)) + " (the goal is at %d, not measured)" % at
+
+    ratio_rows = []
+    for label, phase, key, goal in (("B2 ours / anchor", "rerun", "ratio", GOALS["b2_vs_anchor"]),
+                                    ("B1 ours / anchor", "first", "ratio", GOALS["b1_vs_anchor"]),
+                                    ("B2 ours / old", "rerun", "ratio_old", GOALS["b2_vs_old"]),
+                                    ("B1 ours / old", "first", "ratio_old", None)):
+        if key == "ratio_old" and "old" not in sd:
+            continue
+        sts = [entries[n]["summary"][phase].get(key) for n in counts]
+        ratio_rows.append([label] + [fmt_ratio(st) for st in sts] + (
+            ["≤ %g" % goal, verdict([_median(st) for st in sts], goal, GOAL_REGIONS)] if goal else ["", ""]))
+    procs = [_median(entries[n]["summary"]["rerun"]["ours"].get("modules")) for n in counts]
+    marks = {"not measured" if v is None else "yes" if v <= GOALS["b2_processes"] else "**no**" for v in procs}
+    ratio_rows.append(["module processes of the converged run (ours)"] + [fmt(v, "%d") for v in procs] + [
+        "≤ %d" % GOALS["b2_processes"], marks.pop() if len(marks) == 1 else "; ".join(
+            "%s at %d" % ("not measured" if v is None else "yes" if v <= GOALS["b2_processes"] else "**no**", k) for v, k in zip(procs, counts))])
+    lines += [_table(["ratio"] + ["%d regions" % n for n in counts] + ["goal", "met"], ratio_rows), ""]
+    if "old" not in sd:
+        lines += ["No side 'old' in this run (no `--old-collection`): no ratio against it.", ""]
+    if len(counts) > 1:
+        for side in sd:
+            value, hi, lo = b2_scale(results, side)
+            goal = ""
+            if side == "ours" and (hi, lo) == SCALE_GOAL_REGIONS:
+                goal = " (goal ≤ %g: %s)" % (GOALS["b2_scale"], _yes(None if value is None else value <= GOALS["b2_scale"]))
+            elif side == "ours":
+                goal = " (the goal, ≤ %g, is at %d / %d regions: not judged)" % ((GOALS["b2_scale"],) + SCALE_GOAL_REGIONS)
+            lines.append("- B2 %s at %d regions / at %d regions: %s%s" % (side_name(results, side), hi, lo, fmt(value, "%.2f"), goal))
+        lines.append("")
+    return lines
+
+
+def _rerun_calls(results):
+    """'ours 35 / 101 / 189, old ..., anchor ... at 2 / 8 / 16 regions' (every re-run's API calls)."""
+    entries = by_regions(results)
+    parts = []
+    for side in sides(results):
+        vals = [_median((e["summary"]["rerun"].get(side) or {}).get("calls")) for e in entries.values()]
+        parts.append("%s %s" % (side_name(results, side), " / ".join(fmt(v, "%d") for v in vals)))
+    return "%s at %s regions" % (", ".join(parts), " / ".join(str(n) for n in entries))
+
+
+def _sides_text(results):
+    meta = results["meta"]
+    sm = meta.get("sides") or {}
+    ours = sm.get("ours") or {}
+    lines = []
+    what = ours.get("what") or ("the working tree" if meta["config"].get("collection", "working tree") == "working tree" else "another tree (`--collection`)")
+    state = describe_tree(ours) if ours else "commit %s" % (meta["machine"].get("git_commit") or "?")
+    lines.append("- **orgshare.aws** (side 'ours'): %s, %s." % (what, state))
+    if has_old(results):
+        lines.append("- **old**: %s (`--old-collection PATH`), %s." % ("another orgshare.aws tree", describe_tree(sm.get("old"))))
+    lines.append("- **anchor**: `bench/anchor/distribute.yml` (B1/B2), `bench/anchor/audit.yml` (B3).")
+    end = meta.get("tree_end")
+    if ours and end and (end.get("commit"), end.get("modified")) != (ours.get("commit"), ours.get("modified")):
+        lines.append("- The working tree changed during the run (%s at the end); side 'ours' did not see it." % describe_tree(end))
+    if not has_old(results):
+        lines.append("- No side 'old' in this run (no `--old-collection`): the ratios against it and the fleet comparison are absent.")
+    return lines
 
 
 def markdown(results, plot_name=None):
@@ -265,13 +512,15 @@ def markdown(results, plot_name=None):
     cfg = meta["config"]
     m = meta["machine"]
     full = cfg["profile"] == "full"
+    sd = sides(results)
     lines = [
         "# Performance",
         "",
         "orgshare.aws against the way users do the same job today (amazon.aws / community.aws modules in a",
-        "playbook), measured side by side on the AWS emulator (`emulator/orgshare_emulator`, moto plus the",
-        "AWS behaviour the collection relies on) with a fixed latency per API request and copies that stay",
-        "pending for a fixed time, as they do on AWS. Generated by `bench/run.py`; do not edit by hand.",
+        "playbook), and against an older orgshare.aws (side 'old'), measured side by side on the AWS emulator",
+        "(`emulator/orgshare_emulator`, moto plus the AWS behaviour the collection relies on) with a fixed latency",
+        "per API request and copies that stay pending for a fixed time, as they do on AWS. Generated by",
+        "`bench/run.py`; do not edit by hand.",
         "",
     ]
     if not full:
@@ -280,23 +529,27 @@ def markdown(results, plot_name=None):
         "## Reproduce",
         "",
         "```",
-        "make bench            # = .venv/bin/python bench/run.py (about an hour; writes this page and performance.png)",
+        "make bench OLD=PATH   # = .venv/bin/python bench/run.py --old-collection PATH (about 50 min; writes this page and performance.png)",
+        "make bench            # the same without the side 'old' and the fleet comparison (about 35 min)",
         "make bench-smoke      # = .venv/bin/python bench/run.py --smoke (a minute or two; part of the test command)",
-        ".venv/bin/python bench/run.py --quick     # reduced sizes, for development",
+        ".venv/bin/python bench/run.py --quick --old-collection PATH   # reduced sizes, for development (about 8 min)",
         "```",
+        "",
+        "PATH is another orgshare.aws tree, outside this repository: the goals below compare with commit 015e4d1 (the",
+        "role before the plan-first rewrite), checked out with `git worktree add PATH 015e4d1`. Run it on a quiet",
+        "machine: the sides are compared within one run, measured back to back, but every figure is a wall time.",
+        "`--no-fleet` skips the fleet comparison; `.venv/bin/python bench/run.py --from-json RESULTS --doc FILE` writes",
+        "the page again from a run's raw results.",
         "",
         "Raw results (every run, every API call count) go to `bench/results/` (not committed; only the fleet run's "
         "`fleet-forks.json` is, for the section at the end).",
         "",
-    ] + ([
-        "The orgshare.aws measured here is not the working tree of this commit but another copy of the collection",
-        "(`--collection`).",
-        "",
-    ] if cfg.get("collection", "working tree") != "working tree" else []) + [
-        "This run: `%s`; %d run(s) per figure (scale runs: %d), copies pending %g s, %g ms per request." % (
+        "This run: `%s`; %d measurement(s) per figure (scale runs: %d), copies pending %g s, %g ms per request." % (
             public_command(meta["command"]), cfg["repeat"], cfg["scale_repeat"], cfg["pending"], cfg["latency"]),
-        "Figures are the median of the runs, with (min–max); the ratio orgshare.aws / anchor is computed for",
-        "each pair of runs measured back to back, then summarised the same way.",
+        "Figures are the median of the measurements, with (min–max); a ratio between two sides is computed for each",
+        "measurement (the sides measured back to back), then summarised the same way. The sides:",
+        "",
+    ] + _sides_text(results) + [
         "",
         "## Machine",
         "",
@@ -308,48 +561,73 @@ def markdown(results, plot_name=None):
             ["amazon.aws / community.aws", "%s / %s" % (m["amazon_aws"], m["community_aws"])],
             ["moto / boto3", "%s / %s" % (m["moto"], m["boto3"])],
             ["load average at start", ", ".join("%.2f" % x for x in m["load_average"]) if m.get("load_average") else "–"],
+            ["load average at the end", ", ".join("%.2f" % x for x in meta["load_average_end"]) if meta.get("load_average_end") else "–"],
             ["1-min load average before each run", fmt_load(_loads(results))],
             ["commit", m.get("git_commit") or "–"],
             ["date", m["date"]],
             ["duration of the run", "%.0f min" % (meta.get("duration_seconds", 0) / 60.0)],
         ]),
         "",
-        "The machine is shared (2 cores); wall times include ansible-playbook's own start-up, which both sides pay.",
+        "The machine is shared (2 cores); wall times include ansible-playbook's own start-up, which every side pays.",
         "",
         "## Summary",
         "",
     ]
     rows = []
     d = results.get("distribution")
+    old = "old" in sd
     if d:
         for phase, title in (("first", "B1 first distribution: 1 encrypted AMI to %d regions" % d["regions"]),
                              ("rerun", "B2 converged re-run of B1")):
             s = d["summary"][phase]
-            rows.append([title, _wall(s, "ours"), _wall(s, "anchor"), fmt_ratio(s["ratio"])])
+            rows.append([title] + [_wall(s, x) for x in sd] + [fmt_ratio(s["ratio"])] + ([fmt_ratio(s.get("ratio_old"))] if old else []))
+        for phase, title in (("first", "B1 module processes (async_status polls)"), ("rerun", "B2 module processes (async_status polls)")):
+            s = d["summary"][phase]
+            rows.append([title] + ["" if s[x].get("skipped") else "%s (%s)" % (fmt_n(s[x].get("modules")), fmt_n(s[x].get("async_status"))) for x in sd]
+                        + [""] + ([""] if old else []))
         s = d["summary"]["rerun"]
-        rows.append(["B2 write calls on the re-run", fmt_n(s["ours"]["writes"]), fmt_n(s["anchor"]["writes"]), ""])
+        rows.append(["B2 API calls on the re-run (writes)"] + ["" if s[x].get("skipped") else _calls_writes(s[x]["calls"], s[x]["writes"]) for x in sd]
+                    + [""] + ([""] if old else []))
     a = results.get("audit")
     if a:
         s = a["summary"]
-        rows.append(["B3 audit: %d AMIs over %d regions" % (a["images"], a["regions"]), fmt_s(s["ours"]["wall"]), fmt_s(s["anchor"]["wall"]),
-                     fmt_ratio(s["ratio"])])
-    lines += [_table(["benchmark", "orgshare.aws", "anchor", "orgshare.aws / anchor"], rows), ""]
+        rows.append(["B3 audit: %d AMIs over %d regions" % (a["images"], a["regions"])] + [
+            fmt_s(s[x]["wall"]) if x in s else "–" for x in sd] + [fmt_ratio(s["ratio"])] + ([""] if old else []))
+    fleet = results.get("fleet") or {}
+    if fleet.get("rounds"):
+        per = [[rnd[k]["seconds"] for rnd in fleet["rounds"]] for k in ("ours", "other")]
+        cell = {"ours": "%.1f s" % statistics.median(per[0]), "old": "%.1f s" % statistics.median(per[1]), "anchor": "–"}
+        rows.append(["Fleet: %d images × 3 regions, forks 1" % fleet["images"]] + [cell[x] for x in sd] + ["", "%.2f" % fleet["ratio_ours_other"]])
+    header = ["benchmark"] + [side_name(results, x) for x in sd] + ["ours / anchor"] + (["ours / old"] if old else [])
+    if rows:
+        lines += [_table(header, rows), ""]
     g = goals(results)
     if g:
-        lines += [_table(["", "goal", "met"], [[b, t, _yes(met)] for b, t, met in g]), ""]
+        n, note = goal_count(results)
+        lines += ["Goals (the ratio goals judged at %d regions%s; all regions in [Scale](#b1--b2-by-number-of-regions)):" % (
+            GOAL_REGIONS, ", not measured in this run: shown at %d" % n if note else ""), ""]
+        lines += [_table(["", "goal", "measured", "met"], [[b, t, v, _yes(met)] for b, t, v, met in g]), ""]
 
     lines += [
         "## What is compared",
         "",
         "- **B1 / B2** (`bench/anchor/distribute.yml` against `ansible-playbook orgshare.aws.distribute`): a source AMI in",
-        "  %s with two EBS volumes encrypted under a customer managed key; a customer managed key in every target" % "us-east-1",
+        "  us-east-1 with two EBS volumes encrypted under a customer managed key; a customer managed key in every target",
         "  region; share the source and every copy with the organization and let the organization use every key.",
         "  The anchor loops `community.aws.ec2_ami_copy` (`wait: true`, `encrypted`, `kms_key_id`, `tag_equality` so that a",
         "  re-run finds the copy) over the regions, then `amazon.aws.kms_key` with the key policy merged by hand (the default",
         "  statement plus the organization's) per region, then `amazon.aws.ec2_ami` with `launch_permissions.org_arns` per",
-        "  AMI. orgshare.aws starts every copy before waiting for any, then grants and shares. After each first run the",
-        "  result is checked through boto3 (one available copy per region under that region's key, every AMI shared with",
-        "  the organization, every key policy naming it). B2 runs the same playbook again on the converged state.",
+        "  AMI. orgshare.aws starts every copy before waiting for any, then grants and shares; side 'old' runs the same",
+        "  playbook of the other tree with the same variables. After each first run the result is checked through boto3",
+        "  (one available copy per region under that region's key, every AMI shared with the organization, every key",
+        "  policy naming it). B2 runs the same playbook again on the converged state.",
+        "- **One measurement** of B1/B2: every side has its own emulator process and gets a fresh world; then the first",
+        "  runs of all sides run one after the other, then their re-runs, so that the re-runs are measured back to back",
+        "  and the machine's noise hits them alike. The order of the sides rotates from one measurement to the next. A",
+        "  side whose first run failed gets no re-run.",
+        "- **Module processes**: one per task result, or per loop item that ran, of an orgshare.aws, amazon.aws or",
+        "  community.aws module (skipped ones not counted; from the task timeline of `bench/callback_plugins/bench_timeline.py`).",
+        "  `ansible.builtin.async_status` polls are processes too and are counted apart.",
         "- **B3** (`bench/anchor/audit.yml` against `bench/ours/audit.yml`): AMIs spread over us-east-1, us-west-2 and",
         "  eu-west-1, each encrypted under its region's customer managed key, every other one shared with the organization.",
         "  The anchor runs `amazon.aws.ec2_ami_info` with `describe_image_attributes: true` once per region (a loop);",
@@ -365,23 +643,29 @@ def markdown(results, plot_name=None):
         pair = d["runs"][0]
         lines += ["## B1 / B2 in detail", ""]
         rows = []
-        for side in ("ours", "anchor"):
+        for side in sd:
             s1, s2 = d["summary"]["first"][side], d["summary"]["rerun"][side]
-            changed = sorted({t for r in d["runs"] for t in r[side]["rerun"]["changed_tasks"]})
-            rows.append([SIDE_NAMES[side], fmt_s(s1["wall"]), fmt_n(s1["calls"]), fmt_n(s1["writes"]), _wall(d["summary"]["rerun"], side), fmt_n(s2["calls"]),
-                         fmt_n(s2["writes"]), ", ".join(changed) or "none"])
-        lines += [_table(["", "first run", "calls", "writes", "re-run", "calls", "writes", "tasks changed on the re-run"], rows), ""]
+            changed = sorted({t for r in d["runs"] for t in r[side]["rerun"].get("changed_tasks") or []})
+            rows.append([side_name(results, side), _wall(d["summary"]["first"], side), fmt_n(s1["calls"]), fmt_n(s1["writes"]), fmt_n(s1.get("modules")),
+                         fmt_n(s1.get("async_status")), _wall(d["summary"]["rerun"], side), fmt_n(s2["calls"]), fmt_n(s2["writes"]),
+                         fmt_n(s2.get("modules")), fmt_n(s2.get("async_status")), "" if s2["skipped"] else ", ".join(changed) or "none"])
+        lines += [_table(["", "first run", "API calls", "writes", "module processes", "async_status polls", "re-run", "API calls", "writes",
+                          "module processes", "async_status polls", "tasks changed on the re-run"], rows), ""]
+        lines += ["Measured in the order %s." % "; ".join(", ".join(r["order"]) for r in d["runs"] if r.get("order")), ""] if pair.get("order") else []
         lines += ["## B4 API calls per module and region", "",
-                  "From the first of the B1 runs (%d regions). Each cell: reads/writes on the first run → on the re-run." % d["regions"], ""]
-        for side in ("ours", "anchor"):
-            header, rows = _calls_by_module_region(pair[side]["first"], pair[side]["rerun"])
-            lines += ["### %s" % SIDE_NAMES[side], "", _table(header, rows), ""]
-        header, rows = _actions_table(pair)
+                  "From the first of the B1 measurements (%d regions). Each cell: reads/writes on the first run → on the re-run." % d["regions"], ""]
+        for side in sd:
+            if pair[side]["first"].get("skipped"):
+                continue
+            rerun = pair[side]["rerun"] if pair[side]["rerun"].get("calls") else {"calls": {"by_module": {}, "by_region": {}}}
+            header, rows = _calls_by_module_region(pair[side]["first"], rerun)
+            lines += ["### %s" % side_name(results, side), "", _table(header, rows), ""]
+        header, rows = _actions_table(results, pair)
         lines += ["### Per API action", "", _table(header, rows), ""]
         lines += ["### Where the time goes (first run)", "",
                   "Each task's time, from its start to the next task's start, summed per module; an invocation is one",
                   "loop item (one module process).", ""]
-        lines += _time_table([("%s, first run" % SIDE_NAMES[side], pair[side]["first"]) for side in ("ours", "anchor") if pair[side]["first"].get("tasks")])
+        lines += _time_table([("%s, first run" % side_name(results, side), pair[side]["first"]) for side in sd if pair[side]["first"].get("tasks")])
     if a:
         lines += ["## B3 in detail", ""]
         rows = []
@@ -399,28 +683,26 @@ def markdown(results, plot_name=None):
         if plot_name:
             lines += ["![wall time against region count and AMI count](%s)" % plot_name, ""]
         if scale.get("distribution"):
-            rows = []
-            for n, e in sorted(scale["distribution"].items(), key=lambda kv: int(kv[0])):
-                s1, s2 = e["summary"]["first"], e["summary"]["rerun"]
-                rows.append([n, fmt_s(s1["ours"]["wall"]), fmt_s(s1["anchor"]["wall"]), fmt_ratio(s1["ratio"]),
-                             "%s (%s)" % (fmt_n(s1["ours"]["calls"]), fmt_n(s1["ours"]["writes"])),
-                             "%s (%s)" % (fmt_n(s1["anchor"]["calls"]), fmt_n(s1["anchor"]["writes"])),
-                             fmt_s(s2["ours"]["wall"]), fmt_s(s2["anchor"]["wall"]),
-                             "%s (%s)" % (fmt_n(s2["ours"]["calls"]), fmt_n(s2["ours"]["writes"])),
-                             "%s (%s)" % (fmt_n(s2["anchor"]["calls"]), fmt_n(s2["anchor"]["writes"]))])
-            g1 = growth(scale["distribution"], "first", "extra region")
-            header = ["regions", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls (writes)", "anchor calls (writes)",
-                      "re-run orgshare.aws", "re-run anchor", "re-run orgshare.aws calls (writes)", "re-run anchor calls (writes)"]
-            lines += ["### B1 / B2 by number of regions", ""] + ([g1, ""] if g1 else []) + [_table(header, rows), ""]
+            g1 = growth(results, scale["distribution"], "first", "extra region", side_list=sd)
+            g2 = growth(results, scale["distribution"], "rerun", "extra region", side_list=sd)
+            lines += ["### B1 / B2 by number of regions", ""]
+            lines += ["B1: %s" % g1[0].lower() + g1[1:], ""] if g1 else []
+            lines += ["B2: %s" % g2[0].lower() + g2[1:], ""] if g2 else []
+            lines += ["API calls on the re-runs (median): %s." % _rerun_calls(results), ""]
+            lines += region_tables(results)
         if scale.get("audit"):
             rows = []
             for n, e in sorted(scale["audit"].items(), key=lambda kv: int(kv[0])):
                 s = e["summary"]
                 rows.append([n, fmt_s(s["ours"]["wall"]), fmt_s(s["anchor"]["wall"]), fmt_ratio(s["ratio"]),
                              fmt_n(s["ours"]["calls"]), fmt_n(s["anchor"]["calls"])])
-            g3 = growth(scale["audit"], None, "100 extra AMIs", per=100)
+            g3 = growth(results, scale["audit"], None, "100 extra AMIs", per=100)
             header = ["AMIs", "orgshare.aws", "anchor", "ratio", "orgshare.aws calls", "anchor calls"]
             lines += ["### B3 by number of AMIs (3 regions)", ""] + ([g3, ""] if g3 else []) + [_table(header, rows), ""]
+    elif d:
+        lines += ["## B1 / B2 by number of regions", "", "No scale runs in this run; the measurement at %d regions:" % d["regions"], ""]
+        lines += region_tables(results)
+    lines += fleet_compare_section(results)
     lines += fleet_section()
     f = failures(results)
     if meta.get("error"):
@@ -430,6 +712,43 @@ def markdown(results, plot_name=None):
         lines += ["- %s" % x.replace("\n", " ")[:600] for x in f]
         lines += [""]
     return "\n".join(lines)
+
+
+def fleet_compare_section(results):
+    """The fleet job at forks 1, ours against old (bench/fleet_forks.py --compare, run by bench/run.py)."""
+    fleet = results.get("fleet")
+    cfg = results["meta"]["config"]
+    title = "## Fleet: forks 1 against %s" % ("commit %s" % old_commit(results) if old_commit(results) else "the old tree")
+    if not fleet:
+        why = ("no `--old-collection`" if not cfg.get("old_collection") else "`--no-fleet`" if not cfg.get("fleet")
+               else "not in `--only`" if "fleet" not in (cfg.get("only") or []) else "the benchmark broke off before it")
+        return [title, "", "Not measured in this run (%s)." % why, ""]
+    if not fleet.get("rounds"):
+        return [title, "", "Not measured in this run: %s." % (fleet.get("error") or fleet.get("skipped")), ""]
+    lines = [title, "",
+             "The fleet job of the section after this one (`orgshare.aws.distribute_fleet` through ansible-runner, one inventory",
+             "host per image) at forks 1, for side 'ours' (the same tree as above) and side 'old', back to back on one emulator",
+             "with a fresh state per job, the order alternating from one round to the next: `bench/fleet_forks.py --compare PATH",
+             "--ours OURS --images %d --forks 1 --copy-pending %g --repeat %d`, run by `bench/run.py`." % (
+                 fleet["images"], fleet["copy_pending_seconds"], len(fleet["rounds"])), ""]
+    rows = []
+    for i, rnd in enumerate(fleet["rounds"]):
+        for side in rnd["order"]:
+            r = rnd[side]
+            name = "ours (%s)" % fleet.get("commit") if side == "ours" else "old (%s)" % (fleet.get("other_commit") or "?")
+            hosts = r["hosts"] or 1
+            procs = "%d (%g per host)" % (r["processes"]["modules"], round(r["processes"]["modules"] / hosts, 1))
+            rows.append([i + 1, name, "%.1f s" % r["seconds"], "%.2f" % r["load_before"], procs, "%d" % r["processes"]["async_status"],
+                         "%d" % r["calls"]["total"], "%d" % r["calls"]["writes"], "%d" % r["copy_image_calls"]])
+    hosts = fleet["rounds"][0]["ours"]["hosts"]
+    lines += ["%d images × %d regions (%d inventory hosts: one image is listed twice), copies pending %g s; %s, %d min." % (
+        fleet["images"], fleet["regions_per_image"], hosts, fleet["copy_pending_seconds"], fleet.get("date") or "?",
+        round((fleet.get("duration_seconds") or 0) / 60.0)), ""]
+    lines += [_table(["round", "side", "wall time (forks 1)", "1-min load before", "module processes", "async_status polls", "API calls", "writes",
+                      "CopyImage calls"], rows), ""]
+    lines += ["Ours / old: **%.2f** (median over %d round(s): %s)." % (
+        fleet["ratio_ours_other"], len(fleet["rounds"]), ", ".join("%.2f" % r["ratio_ours_other"] for r in fleet["rounds"])), ""]
+    return lines
 
 
 FLEET_RESULTS = os.path.join(BENCH, "results", "fleet-forks.json")
@@ -495,7 +814,8 @@ def ensure_matplotlib():
 def _series(entries, side, phase):
     xs, med, lo, hi = [], [], [], []
     for n, e in sorted(entries.items(), key=lambda kv: int(kv[0])):
-        s = e["summary"][phase][side]["wall"] if phase else e["summary"][side]["wall"]
+        cell = e["summary"][phase].get(side) if phase else e["summary"].get(side)
+        s = cell["wall"] if cell and not cell.get("skipped") else None
         if s:
             xs.append(int(n))
             med.append(s["median"])
@@ -516,29 +836,35 @@ def plot(results, path):
     import matplotlib.pyplot as plt
 
     cfg = results["meta"]["config"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    styles = {"ours": dict(color="tab:blue", marker="o", label="orgshare.aws"), "anchor": dict(color="tab:orange", marker="s", label="anchor")}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    styles = {"ours": dict(color="tab:blue", marker="o"), "old": dict(color="tab:green", marker="^"), "anchor": dict(color="tab:orange", marker="s")}
     panels = [
-        (axes[0], scale.get("distribution") or {}, "first", "regions copied to",
+        (axes[0], scale.get("distribution") or {}, "first", sides(results), "regions copied to",
          "B1 first distribution (copies pending %g s, %g ms/request)" % (cfg["pending"], cfg["latency"])),
-        (axes[1], scale.get("audit") or {}, None, "AMIs (over 3 regions)", "B3 audit (%g ms/request)" % cfg["latency"]),
+        (axes[1], scale.get("distribution") or {}, "rerun", sides(results), "regions copied to", "B2 converged re-run (%g ms/request)" % cfg["latency"]),
+        (axes[2], scale.get("audit") or {}, None, ("ours", "anchor"), "AMIs (over 3 regions)", "B3 audit (%g ms/request)" % cfg["latency"]),
     ]
-    for ax, entries, phase, xlabel, title in panels:
-        for side in ("ours", "anchor"):
+    for ax, entries, phase, side_list, xlabel, title in panels:
+        ticks = set()
+        for side in side_list:
             xs, med, err = _series(entries, side, phase)
             if xs:
-                ax.errorbar(xs, med, yerr=err, capsize=3, **styles[side])
+                ax.errorbar(xs, med, yerr=err, capsize=3, label=side_name(results, side), **styles[side])
+                ticks.update(xs)
+        if ticks:
+            ax.set_xticks(sorted(ticks))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("wall time (s)")
         ax.set_title(title, fontsize=10)
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
-        ax.legend()
-    fig.suptitle("orgshare.aws against the anchor playbooks (median, min–max)", fontsize=11)
+        if ax.has_data():
+            ax.legend()
+    fig.suptitle("orgshare.aws against the anchor playbooks%s (median, min–max)" % (" and an older orgshare.aws" if has_old(results) else ""), fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
 
 
-__all__ = ["markdown", "plot", "console_summary", "BENCH"]
+__all__ = ["markdown", "plot", "console_summary", "GOALS", "GOAL_REGIONS", "BENCH"]
