@@ -47,6 +47,7 @@ Copies (CopyImage)
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import time
@@ -376,7 +377,7 @@ def visible_foreign_images(backend, membership=None):
     return out
 
 
-def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners=None, include_disabled=True):
+def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners=None, include_disabled=True, include_deprecated=True):
     """DescribeImages as the account of ``backend`` sees it.
 
     AWS: "The images available to you include public images, private images that you own, and
@@ -397,6 +398,9 @@ def describe_images(backend, ami_ids=None, filters=None, exec_users=None, owners
     own = list(backend.amis.values())
     foreign = visible_foreign_images(backend)
     how_by_id = {view.id: how for view, how in foreign}
+    if not include_deprecated and not ami_ids:
+        # another account's deprecated AMI appears only when asked for (IncludeDeprecated) or named by id
+        foreign = [(view, how) for view, how in foreign if not is_deprecated(view)]
     images = own + [view for view, _how in foreign]
     if not include_disabled:
         images = [ami for ami in images if ami.state != DISABLED]
@@ -554,6 +558,55 @@ def check_sharing_quota(ami, to_add, to_remove):
 # can't be shared"; re-enabling makes it ``available`` and shareable, and those who lost access "do not
 # regain access automatically". Only the owner may disable or enable an AMI.
 DISABLED = "disabled"
+
+
+# ---- deprecation ---------------------------------------------------------------------------------
+# EC2 User Guide, "Deprecate an Amazon EC2 AMI", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-deprecate.html:
+# "For AMI users, the deprecated AMI does not appear in DescribeImages API calls unless you specify its ID or specify
+# that deprecated AMIs must appear. AMI owners continue to see deprecated AMIs"; launches by id keep working.
+# EnableImageDeprecation (botocore's EC2 model, DeprecateAt): "Amazon EC2 rounds the seconds to the nearest minute. You
+# can't specify a date in the past. The upper limit for DeprecateAt is 10 years from now, except for public AMIs, where
+# the upper limit is 2 years from the creation date." The error codes for those refusals are unverified (not pinned).
+DEPRECATION_FORMAT = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def is_deprecated(ami, now=None):
+    when = getattr(ami, "deprecation_time", None)
+    if not when:
+        return False
+    at = datetime.datetime.strptime(when, DEPRECATION_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    return at <= (now or _now())
+
+
+def deprecate_at(ami, value, now=None):
+    """The DeprecationTime EnableImageDeprecation sets for ``value`` (a datetime or ISO 8601 text), or raises."""
+    now = now or _now()
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        at = datetime.datetime.fromisoformat(text)
+    else:
+        at = value
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=datetime.timezone.utc)
+    at = at.astimezone(datetime.timezone.utc)
+    at = (at + datetime.timedelta(seconds=30)).replace(second=0, microsecond=0)  # to the nearest minute
+    if at < now.replace(second=0, microsecond=0):
+        raise _err("InvalidParameterValue", "The deprecation time can't be in the past.")  # code unverified
+    if at > now + datetime.timedelta(days=3653):
+        raise _err("InvalidParameterValue", "The deprecation time can't be more than 10 years from now.")  # code unverified
+    if getattr(ami, "is_public", False):
+        created = getattr(ami, "creation_date", None)
+        try:
+            born = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=datetime.timezone.utc)
+        except (TypeError, ValueError):
+            born = now
+        if at > born + datetime.timedelta(days=731):
+            raise _err("InvalidParameterValue", "A public AMI can't be deprecated more than 2 years after its creation.")  # unverified
+    return at.strftime(DEPRECATION_FORMAT)
 
 
 def check_not_disabled(ami):
@@ -727,6 +780,7 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
     Ami._orgshare_copy = None
     Ami.source_image_id = None
     Ami.source_image_region = None
+    Ami.deprecation_time = None
 
     def _get_state(self):
         timer = self.__dict__.get("_orgshare_copy")
@@ -910,8 +964,10 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
 
     AmiBackend.validate_permission_targets = validate_permission_targets
 
-    def backend_describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None, include_disabled=True):
+    def backend_describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None, include_disabled=True,
+                                include_deprecated=True):
         return describe_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners,
+                               include_deprecated=include_deprecated,
                                include_disabled=include_disabled)
 
     AmiBackend.describe_images = backend_describe_images
@@ -925,6 +981,7 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
             exec_users=self._get_param("ExecutableUsers", []),
             owners=self._get_param("Owners", []),
             include_disabled=bool(_as_bool(self._get_param("IncludeDisabled"))),
+            include_deprecated=bool(_as_bool(self._get_param("IncludeDeprecated"))),
         )
         return ActionResult({"Images": images})
 
@@ -1009,6 +1066,21 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
 
     AmisResponse.disable_image = disable_image
     AmisResponse.enable_image = enable_image
+
+    def enable_image_deprecation(self):
+        self.error_on_dryrun()
+        ami = owned_image(self.ec2_backend, self._get_param("ImageId"))
+        ami.deprecation_time = deprecate_at(ami, self._get_param("DeprecateAt"))
+        return ActionResult({"Return": True})
+
+    def disable_image_deprecation(self):
+        self.error_on_dryrun()
+        ami = owned_image(self.ec2_backend, self._get_param("ImageId"))
+        ami.deprecation_time = None
+        return ActionResult({"Return": True})
+
+    AmisResponse.enable_image_deprecation = enable_image_deprecation
+    AmisResponse.disable_image_deprecation = disable_image_deprecation
 
     # Service Quotas: the EC2 "Public AMIs" quota (moto knows only some VPC quotas).
     from moto.servicequotas.models import ServiceQuotasBackend

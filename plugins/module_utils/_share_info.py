@@ -17,6 +17,7 @@ Three parts, each testable alone:
   beyond what the OrganizationsResolver caches.
 """
 
+import datetime
 import json
 from concurrent.futures import FIRST_COMPLETED
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_sna
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import GRANTED
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import NOT_GRANTED
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import analyse_key_policy
+from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import orphaned_principals
 from ansible_collections.orgshare.aws.plugins.module_utils._key_policy import principal_access
 from ansible_collections.orgshare.aws.plugins.module_utils._launch_permissions import from_api as launch_permissions_summary
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import PrincipalError
@@ -51,10 +53,14 @@ MAX_WORKERS = 16
 PROBLEM_CODES = (
     "account_in_shared_org",
     "aws_managed_key",
+    "deprecated",
+    "disabled",
     "key_grant_unknown",
     "key_not_granted",
+    "key_policy_orphaned_principals",
     "key_policy_unreadable",
     "public",
+    "public_sharing_blocked",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +82,9 @@ def describe_images_params(image_ids=None, filters=None, owners=None, shared_wit
     With ``shared_with_me``, ``self`` in ``owners`` is ignored (the caller's own AMIs are excluded anyway).
     """
     filters = dict(filters or {})
-    params = {}
+    # Disabled AMIs (the owner's: they lost their launch permissions) and other accounts' deprecated ones appear only
+    # when asked for (DescribeImages IncludeDisabled, IncludeDeprecated): an audit reports them rather than skip them.
+    params = {"IncludeDisabled": True, "IncludeDeprecated": True}
     if image_ids:
         filters["image-id"] = sorted(set(image_ids))
     owners = list(owners or [])
@@ -286,7 +294,7 @@ def image_problems(launch_permissions, snapshots, keys, policies, ou_paths, memb
 
 
 def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_paths, memberships,
-                shared_with_me=False, caller_account_id=None, check_keys=True, verdicts=None):
+                shared_with_me=False, caller_account_id=None, check_keys=True, verdicts=None, now=None, block_public_access=None):
     """One entry of the ``images`` result.
 
     ``attribute``: the LaunchPermissions list, or None when not readable (not the owner)."""
@@ -312,15 +320,85 @@ def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_pa
         "owner_id": image.get("OwnerId"),
         "state": image.get("State"),
         "creation_date": image.get("CreationDate"),
+        "deprecation_time": image.get("DeprecationTime"),
+        "last_launched_time": image.get("LastLaunchedTime"),
         "tags": boto3_tag_list_to_ansible_dict(image.get("Tags") or []),
         "launch_permissions": lp,
         "snapshots": rows,
         "kms_keys": [keys.get(k) or key_entry(k, None, None) for k in key_ids],
         "problems": [dict(p, region=region, image_id=image["ImageId"]) for p in
                      image_problems(lp, rows, keys, policies, ou_paths, memberships, principals, check_keys, verdicts)
-                     + hidden_key_problems(rows, snapshots_by_id, shared_with_me and check_keys, caller_account_id)],
+                     + hidden_key_problems(rows, snapshots_by_id, shared_with_me and check_keys, caller_account_id)
+                     + lifecycle_problems(image, lp, now=now)
+                     + public_sharing_problems(image, block_public_access)
+                     + orphaned_principal_problems(key_ids, policies)],
         "notes": notes,
     }
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    try:
+        return datetime.datetime.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def block_public_access_if_readable(client):
+    """GetImageBlockPublicAccessState, or None when the caller may not read it."""
+    try:
+        return _api.get_image_block_public_access_state(client)
+    except AnsibleAWSError as e:
+        if isinstance(e, is_ansible_aws_error_code(_EC2_UNREADABLE, e)):
+            return None
+        raise
+
+
+def public_sharing_problems(image, block_public_access):
+    """``public_sharing_blocked``: a public AMI in a region where image block public access is on. It stays public, but
+    once made private it cannot be made public again while the setting is on (EC2 User Guide, "Understand block public
+    access for AMIs")."""
+    if not image.get("Public") or block_public_access != "block-new-sharing":
+        return []
+    return [{"code": "public_sharing_blocked", "message": "The AMI is public, but image block public access is on in this region: "
+             "it stays public, and once made private it cannot be made public again until the setting is disabled "
+             "(ec2 disable-image-block-public-access)."}]
+
+
+def lifecycle_problems(image, lp, now=None):
+    """``disabled`` (DisableImage: it cannot be launched, and lost its launch permissions) and ``deprecated`` (its
+    DeprecationTime has passed: other accounts no longer list it unless they ask for deprecated AMIs; launches by id
+    still work). EC2 User Guide, "Disable an Amazon EC2 AMI" and "Deprecate an Amazon EC2 AMI"."""
+    out = []
+    if image.get("State") == "disabled":
+        out.append({"code": "disabled", "message": "The AMI is disabled: nobody can launch it, and its launch permissions "
+                    "were removed. Enable it (ec2 enable-image) and share it again, or deregister it."})
+    at = _parse_time(image.get("DeprecationTime"))
+    if at is not None and at <= (now or datetime.datetime.now(datetime.timezone.utc)):
+        shared = bool(lp and (lp.get("organization_arns") or lp.get("organizational_unit_arns") or lp.get("account_ids") or lp.get("public")))
+        out.append({"code": "deprecated", "deprecation_time": image.get("DeprecationTime"),
+                    "message": "The AMI was deprecated at %s: other accounts%s no longer see it when they list AMIs (unless they ask "
+                    "for deprecated ones); launches by its id still work." % (image.get("DeprecationTime"), " it is shared with" if shared else "")})
+    return out
+
+
+def orphaned_principal_problems(key_ids, policies):
+    """``key_policy_orphaned_principals``: a key policy names deleted IAM users or roles (their unique ids); KMS refuses
+    to write that policy back, so no grant can be added or removed until they are taken out."""
+    out = []
+    for key_id in key_ids:
+        policy = policies.get(key_id)
+        if not isinstance(policy, dict):
+            continue
+        orphans = orphaned_principals(policy)
+        if orphans:
+            ids = sorted(set(i for o in orphans for i in o["principals"]))
+            out.append({"code": "key_policy_orphaned_principals", "kms_key_arn": key_id, "principals": ids,
+                        "message": "The policy of key %s names deleted IAM users or roles (%s): KMS refuses to write it back, so no "
+                        "grant of this key can be changed until they are removed (kms_org_grant drop_orphaned_principals=true)."
+                        % (key_id, ", ".join(ids))})
+    return out
 
 
 def hidden_key_problems(rows, snapshots_by_id, consumer, caller_account_id):
@@ -351,6 +429,7 @@ def build_report(gathered, shared_with_me=False, check_keys=True):
             images.append(build_image(
                 region, image, data["attributes"].get(image["ImageId"]), data["snapshots"], keys, policies,
                 ou_paths, memberships, shared_with_me, gathered.get("caller_account_id"), check_keys, verdicts,
+                block_public_access=data.get("block_public_access"),
             ))
     images.sort(key=lambda i: (i["region"], i["image_id"]))
     failed = [{"region": r, "reason": reason} for r, reason in sorted(gathered["failed_regions"].items())]
@@ -530,8 +609,11 @@ class ShareInfoGatherer:
     def _on_images(self, region, tag, images):
         if self.shared_with_me and self.caller_account_id:
             images = [i for i in images if i.get("OwnerId") != self.caller_account_id]
-        data = {"images": images, "attributes": {}, "snapshots": {}, "keys": {}}
+        data = {"images": images, "attributes": {}, "snapshots": {}, "keys": {}, "block_public_access": None}
         self.regions[region] = data
+        if not self.shared_with_me and any(i.get("Public") for i in images):
+            # only when the region holds a public AMI of the caller: one read (a refusal is "unknown", not a failure)
+            self._submit(("block_public_access", region), block_public_access_if_readable, self.ec2[region])
         if not self.shared_with_me:
             for image in images:
                 self._submit(("attribute", region, image["ImageId"]), launch_permissions_if_readable, self.ec2[region], image["ImageId"])
@@ -584,6 +666,9 @@ class ShareInfoGatherer:
             self.memberships[account_id] = {"organization_id": None, "path": None}
             return
         self.memberships[account_id] = membership_from_parent(self._org["Id"], parent, path)
+
+    def _on_block_public_access(self, region, tag, state):
+        self.regions[region]["block_public_access"] = state
 
     def _on_ou_path(self, region, tag, path):
         self.ou_paths[tag[2]] = path

@@ -26,8 +26,16 @@ description:
     or the principal's place in the organization is unknown),
     V(key_policy_unreadable) (the key policy could not be read, so no analysis was made),
     V(account_in_shared_org) (an explicitly shared account is also reached through a shared organization
-    or OU, so removing the account alone will not revoke its access) and
-    V(public) (the AMI is public). Each problem also carries the fields it is about (region, AMI, principal,
+    or OU, so removing the account alone will not revoke its access),
+    V(public) (the AMI is public),
+    V(public_sharing_blocked) (a public AMI in a region where image block public access is on: it stays public, but once
+    made private cannot be made public again; read with C(ec2:GetImageBlockPublicAccessState) only where a public AMI is),
+    V(disabled) (DisableImage: nobody can launch it, and its launch permissions were removed),
+    V(deprecated) (its deprecation time has passed: other accounts no longer list it unless they ask for deprecated
+    AMIs; launches by id still work) and
+    V(key_policy_orphaned_principals) (the key policy names deleted IAM users or roles, so KMS refuses to write it
+    back and no grant can be changed). Disabled AMIs and other accounts' deprecated AMIs are included
+    (DescribeImages C(IncludeDisabled), C(IncludeDeprecated)). Each problem also carries the fields it is about (region, AMI, principal,
     account, key, snapshots), so that automation needs no prose parsing. With O(shared_with_me), snapshots the
     caller cannot see make a V(key_grant_unknown) problem (their keys could not be checked)."
   - V(account_in_shared_org) needs the account's place in the organization, which only the management
@@ -37,7 +45,7 @@ description:
   - The paths of shared OUs (for C(aws:PrincipalOrgPaths) conditions) are read the same way; when they
     cannot be read, OUs are matched by their id.
   - "IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute),
-    C(ec2:DescribeSnapshots), C(kms:DescribeKey), C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
+    C(ec2:DescribeSnapshots), C(ec2:GetImageBlockPublicAccessState) (in a region with a public AMI), C(kms:DescribeKey), C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
     C(organizations:ListParents), with O(principal_names=true) C(organizations:DescribeAccount) and
     C(organizations:DescribeOrganizationalUnit), and, with O(shared_with_me=true), C(sts:GetCallerIdentity) (which needs no
     permission). The Organizations and KMS reads are optional: when denied, the module reports what it
@@ -177,6 +185,18 @@ images:
       returned: always
       type: str
       sample: "2024-06-01T10:00:00.000Z"
+    deprecation_time:
+      description: When the AMI is (or was) deprecated (EnableImageDeprecation), or null.
+      returned: always
+      type: str
+      sample: "2025-01-01T00:00:00.000Z"
+    last_launched_time:
+      description:
+        - When the AMI was last used to launch an instance, as DescribeImages gives it (AWS reports a launch with a delay of
+          up to 24 hours, and has the data from April 2017 on), or null (never, or unknown).
+      returned: always
+      type: str
+      sample: "2024-11-30T08:15:00.000Z"
     tags:
       description: The tags of the AMI.
       returned: always

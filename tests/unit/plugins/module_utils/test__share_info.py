@@ -87,7 +87,8 @@ def codes(problems):
     ({"filters": {"name": "golden-*"}, "owners": []}, {"Filters": [{"Name": "name", "Values": ["golden-*"]}]}),
 ])
 def test_describe_images_params(kwargs, expected):
-    assert si.describe_images_params(**kwargs) == expected
+    # disabled and deprecated AMIs are always asked for: an audit reports them
+    assert si.describe_images_params(**kwargs) == dict(expected, IncludeDisabled=True, IncludeDeprecated=True)
 
 
 def test_batches_bound_the_size():

@@ -1,0 +1,62 @@
+"""AMI deprecation (EC2 User Guide, "Deprecate an Amazon EC2 AMI"; EnableImageDeprecation in botocore's EC2 model): the
+time is rounded to the minute and cannot be in the past; other accounts no longer list a deprecated AMI unless they ask
+for deprecated AMIs or name its id, its owner still does; DisableImageDeprecation undoes it."""
+
+import datetime
+
+import pytest
+
+from emulator_helpers import raw_client
+from orgshare_emulator import ec2 as ec2_patch
+from orgshare_emulator.fixtures import credentials_for, make_image
+
+CONSUMER = "111122223333"
+
+
+def consumer_ec2(aws):
+    access_key, secret_key = credentials_for(aws.emulator, CONSUMER)
+    return raw_client(aws, "ec2", access_key=access_key, secret_key=secret_key)
+
+
+def shared_image(aws):
+    ec2 = raw_client(aws, "ec2")
+    image_id = make_image(ec2, "golden-old")
+    ec2.modify_image_attribute(ImageId=image_id, Attribute="launchPermission", LaunchPermission={"Add": [{"UserId": CONSUMER}]})
+    return ec2, image_id
+
+
+def listed(client, **kwargs):
+    return [i["ImageId"] for i in client.describe_images(ExecutableUsers=["self"], **kwargs)["Images"]]
+
+
+def test_deprecation_time_is_rounded_to_the_minute_and_shown(aws):
+    ec2, image_id = shared_image(aws)
+    at = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)).replace(second=40, microsecond=0)
+    assert ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=at)["Return"] is True
+    shown = ec2.describe_images(ImageIds=[image_id])["Images"][0]["DeprecationTime"]
+    assert shown == (at.replace(second=0) + datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00.000Z")
+    # not yet deprecated: the consumer still lists it
+    assert image_id in listed(consumer_ec2(aws))
+
+
+def test_a_past_time_is_refused(aws):
+    ec2, image_id = shared_image(aws)
+    with pytest.raises(Exception):
+        ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1))
+    assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
+
+
+def test_a_deprecated_ami_is_hidden_from_other_accounts_unless_asked_for(aws, monkeypatch):
+    ec2, image_id = shared_image(aws)
+    ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
+    monkeypatch.setattr(ec2_patch, "_now", lambda: later)  # an hour after the deprecation time
+    consumer = consumer_ec2(aws)
+    assert image_id not in listed(consumer)
+    assert image_id in listed(consumer, IncludeDeprecated=True)
+    assert [i["ImageId"] for i in consumer.describe_images(ImageIds=[image_id])["Images"]] == [image_id]
+    # the owner still lists it
+    assert image_id in [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]]
+    ec2.disable_image_deprecation(ImageId=image_id)
+    assert image_id in listed(consumer)
+    assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
