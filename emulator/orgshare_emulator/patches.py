@@ -7,6 +7,8 @@
   validation and ResetImageAttribute, CopyImage (encryption, tags, client tokens, names,
   pending time), which AMIs of other accounts DescribeImages shows (public, or shared with the
   caller's account, organization or OUs).
+- ``ssm``: parameters of data type ``aws:ec2:image`` are validated asynchronously (the AMI must exist for
+  the caller in the region); until then reads show the previous version, and a refused value is never stored.
 
 apply() is idempotent; reset_state() forgets the emulator's own bookkeeping (state.py: client tokens, ...)
 when moto's state is reset.
@@ -23,10 +25,12 @@ _lock = threading.RLock()
 
 # service -> the patch modules it needs, in order (ec2's encrypted snapshots need the kms patches)
 # (Service Quotas answers the EC2 public AMI quota: patched in ec2)
-_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2"), "servicequotas": ("kms", "ec2"), "organizations": ("organizations",)}
+_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2"), "servicequotas": ("kms", "ec2"), "organizations": ("organizations",),
+          # ssm validates aws:ec2:image values against the AMIs ec2's DescribeImages shows the caller
+          "ssm": ("kms", "ec2", "ssm")}
 
 
-def apply(services=("kms", "ec2", "organizations")):
+def apply(services=("kms", "ec2", "organizations", "ssm")):
     """Apply the patches for ``services`` (default: all). Idempotent and thread-safe.
 
     The Emulator applies them lazily, on the first request for a service (importing moto.ec2

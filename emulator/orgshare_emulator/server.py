@@ -27,6 +27,8 @@ _THROTTLE = {
     "kms": ("ThrottlingException", "Rate exceeded", 400),
     "organizations": ("TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress.", 400),
     "sts": ("Throttling", "Rate exceeded", 400),
+    # SSM: "ThrottlingException: Rate exceeded" (PutParameter / GetParameter documentation, botocore's SSM model)
+    "ssm": ("ThrottlingException", "Rate exceeded", 400),
 }
 # kind "denied": the caller's IAM policies do not allow the action. Codes: EC2 API Reference, "Error codes for
 # the Amazon EC2 API" (UnauthorizedOperation, 403) https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html;
@@ -37,6 +39,8 @@ _DENIED = {
     "kms": ("AccessDeniedException", "User is not authorized to perform this operation.", 400),
     "organizations": ("AccessDeniedException", "You don't have permissions to access this resource.", 400),
     "sts": ("AccessDenied", "User is not authorized to perform this operation.", 403),
+    # SSM: AccessDeniedException, 400 (AWS Systems Manager API Reference, "Common Errors")
+    "ssm": ("AccessDeniedException", "User is not authorized to perform this operation.", 400),
 }
 # kind "invalid": a request the service refuses as invalid, which nobody retries. Codes: Organizations API
 # Reference, the errors of each action (InvalidInputException, 400); KMS and STS "Common Errors"
@@ -46,6 +50,7 @@ _INVALID = {
     "kms": ("ValidationException", "The request is invalid.", 400),
     "organizations": ("InvalidInputException", "You provided a value that does not match the required pattern.", 400),
     "sts": ("ValidationError", "The request is invalid.", 400),
+    "ssm": ("ValidationException", "The request is invalid.", 400),
 }
 
 

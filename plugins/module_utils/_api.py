@@ -9,7 +9,8 @@
 
 Every function takes a boto3 client (never the module), retries with one policy (``retry``, below),
 and raises one ``AnsibleAWSError`` subclass per service: ``OrgShareEC2Error`` (an amazon.aws
-``AnsibleEC2Error``), ``OrgShareKMSError``, ``OrgShareSTSError``, ``AnsibleOrganizationsError``, ``OrgShareServiceQuotasError``.
+``AnsibleEC2Error``), ``OrgShareKMSError``, ``OrgShareSTSError``, ``AnsibleOrganizationsError``, ``OrgShareServiceQuotasError``,
+``OrgShareSSMError``.
 Where "it is not there" is an answer rather than a failure, the wrapper says so by its return value:
 
 - ``describe_images`` -> ``[]`` and ``get_image`` -> None: InvalidAMIID.NotFound / InvalidAMIID.Unavailable;
@@ -18,7 +19,9 @@ Where "it is not there" is an answer rather than a failure, the wrapper says so 
 - ``describe_snapshots`` -> only the snapshots the caller can see (a ``snapshot-id`` filter, not
   ``SnapshotIds``, so one snapshot that is gone or another account's does not fail the batch);
 - ``describe_key`` -> None: NotFoundException (no such key or alias in the client's region);
-- ``get_service_quota_value`` -> None: NoSuchResourceException (Service Quotas has no such quota).
+- ``get_service_quota_value`` -> None: NoSuchResourceException (Service Quotas has no such quota);
+- ``get_parameter`` -> None: ParameterNotFound; ``describe_parameter`` -> None: no parameter of that name;
+  ``delete_parameter`` -> False: the parameter is already gone.
 
 Callers to whom "you may not read this" is an answer too wrap a call in ``none_on(codes, ...)``.
 
@@ -295,3 +298,61 @@ def list_parents(client, child_id):
 @retry
 def describe_account(client, account_id):
     return client.describe_account(AccountId=account_id)["Account"]
+
+
+# ---- SSM Parameter Store ---------------------------------------------------------------------------
+
+
+class OrgShareSSMError(AnsibleAWSError):
+    pass
+
+
+class SSMErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareSSMError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ParameterNotFound")
+
+
+# TooManyUpdates: "There are concurrent updates for a resource that supports one update at a time" (botocore's SSM
+# model); not retried by amazon.aws. AWS CloudFormation's own AWS::SSM::Parameter handler retries it
+# (aws-cloudformation/aws-cloudformation-resource-providers-ssm, BaseHandlerStd.java). Inside ``retry``.
+_retry_concurrent_updates = AWSRetry.jittered_backoff(retries=5, delay=1, max_delay=8, catch_extra_error_codes=["TooManyUpdates"])
+
+
+@SSMErrorHandler.list_error_handler("get parameter {name}", None)
+@retry
+def get_parameter(client, name):
+    """GetParameter (never decrypted): the ``Parameter`` (Name, Type, Value, Version, DataType, ARN, ...), or None when
+    the parameter does not exist (ParameterNotFound) in the client's region."""
+    return client.get_parameter(Name=name, WithDecryption=False)["Parameter"]
+
+
+@SSMErrorHandler.common_error_handler("describe parameter {name}")
+@retry
+def describe_parameter(client, name):
+    """DescribeParameters with the filter ``Name Equals name``: the ``ParameterMetadata`` (Tier, Description, Type,
+    DataType, Version, ...), or None when no parameter has that name. Every page is read (a page may be empty)."""
+    paginator = client.get_paginator("describe_parameters")
+    pages = paginator.paginate(ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
+    found = pages.build_full_result().get("Parameters") or []
+    return found[0] if found else None
+
+
+@SSMErrorHandler.common_error_handler("put parameter {request[Name]}")
+@retry
+@_retry_concurrent_updates
+def put_parameter(client, request):
+    """PutParameter with ``request``; returns its answer (``Version``, ``Tier``)."""
+    answer = client.put_parameter(**request)
+    return {"Version": answer.get("Version"), "Tier": answer.get("Tier")}
+
+
+@SSMErrorHandler.deletion_error_handler("delete parameter {name}")
+@retry
+@_retry_concurrent_updates
+def delete_parameter(client, name):
+    """DeleteParameter; False when the parameter is already gone."""
+    client.delete_parameter(Name=name)
+    return True
