@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Proof that the emulator's tests test: remove each emulator behaviour in turn and run the emulator tests.
 
     .venv/bin/python scripts/emulator-mutations.py            # every mutant, 2 at a time
