@@ -14,7 +14,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-"$root/.venv"}
 core_spec=${2:-}
 python=${3:-}
-ansible_wheel_version=${ANSIBLE_WHEEL_VERSION:-14.5.0}
+# shellcheck source=scripts/tested-versions.sh
+. "$root/scripts/tested-versions.sh"
+# The `ansible` release whose amazon.aws is the newest one tested
+ansible_wheel_version=${ANSIBLE_WHEEL_VERSION:-$AMAZON_AWS_NEWEST_ANSIBLE}
 cache="$root/.cache"
 mkdir -p "$cache/wheels"
 
@@ -28,7 +31,7 @@ pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 if [ -z "$core_spec" ]; then
   case "$pyver" in
     3.11) core_spec="ansible-core>=2.19,<2.20" ;;
-    *) core_spec="ansible-core>=2.21,<2.22" ;;
+    *) core_spec="ansible-core>=$CORE_NEWEST,<${CORE_NEWEST%.*}.$((${CORE_NEWEST#*.} + 1))" ;;
   esac
 fi
 

@@ -39,12 +39,15 @@ echo "Python $pyver, ansible-core $core"
 # Test workers (pytest-xdist): one per core, at most 4 (each runs its own emulator and spawns
 # ansible-playbook processes); ORGSHARE_TEST_WORKERS overrides (0: no workers, in one process).
 workers=${ORGSHARE_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); [ "$n" -gt 4 ] && n=4; echo "$n")}
-stage "pytest (unit, module, emulator, playbook tests; ansible-core $core; $workers workers)" "$py" -m pytest -q -p no:randomly -n "$workers"
+amazon_aws=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' .cache/collections/ansible_collections/amazon/aws/MANIFEST.json)
+stage "pytest (unit, module, emulator, playbook tests; ansible-core $core, amazon.aws $amazon_aws; $workers workers)" "$py" -m pytest -q -p no:randomly -n "$workers"
 stage "ansible-test sanity (Python $pyver)" make --no-print-directory sanity VENV="$venv"
 stage "ansible-lint --offline (production profile)" make --no-print-directory lint VENV="$venv"
 stage "antsibull-docs lint-collection-docs --plugin-docs" make --no-print-directory docs-lint VENV="$venv"
 stage "antsibull-changelog lint" make --no-print-directory changelog-lint VENV="$venv"
-stage "oldest supported ansible-core (module tests)" scripts/run-compat.sh .venv-compat 'ansible-core>=2.17,<2.18'
+# shellcheck source=scripts/tested-versions.sh
+. scripts/tested-versions.sh
+stage "oldest ansible-core $CORE_OLDEST with the lowest amazon.aws $AMAZON_AWS_LOWEST (unit and module tests)" scripts/run-compat.sh .venv-compat
 
 echo
 echo "=== summary"

@@ -28,12 +28,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".cache")
 # A collection tree for tests whose orgshare/aws is a symlink to the working tree, so that
 # edits are seen without copying; amazon.aws and community.aws come from the bootstrap.
+# ORGSHARE_AMAZON_AWS (an amazon/aws collection directory) links that amazon.aws instead, in a tree
+# of its own: scripts/run-compat.sh runs the module tests so on the lowest amazon.aws we declare.
 TEST_COLLECTIONS = os.path.join(CACHE, "test-collections")
+AMAZON_AWS = os.environ.get("ORGSHARE_AMAZON_AWS") or None
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from collections_tree import link_collections  # noqa: E402
+from collections_tree import collection_version, link_collections  # noqa: E402
 
-link_collections(TEST_COLLECTIONS)
+if AMAZON_AWS:
+    TEST_COLLECTIONS += "-amazon.aws-%s" % (collection_version(AMAZON_AWS) or "unknown")
+link_collections(TEST_COLLECTIONS, amazon_aws_target=AMAZON_AWS)
 for p in (TEST_COLLECTIONS, os.path.join(ROOT, "emulator")):
     if p not in sys.path:
         sys.path.insert(0, p)

@@ -77,12 +77,17 @@ def test_ansible_builder_create(tmp_path):
     requirements = yaml.safe_load((build / "requirements.yml").read_text())
     by_name = {c["name"]: c for c in requirements["collections"]}
     assert by_name["collections/orgshare-aws.tar.gz"]["type"] == "file"
-    assert "amazon.aws" in by_name
+    # amazon.aws and ansible-core within the tested ranges (scripts/tested-versions.sh; tests/release/test_version_bounds.py)
+    with open(os.path.join(ROOT, "galaxy.yml")) as f:
+        assert by_name["amazon.aws"]["version"] == yaml.safe_load(f)["dependencies"]["amazon.aws"]
+    with open(os.path.join(ROOT, "execution-environment", "execution-environment.yml")) as f:
+        core_pin = yaml.safe_load(f)["dependencies"]["ansible_core"]["package_pip"]
+    assert "<" in core_pin and ">=" in core_pin, core_pin
     # The galaxy stage installs from the context, where the tarball is; the builder stage introspects
     assert "COPY _build /build" in containerfile and "WORKDIR /build" in containerfile
     assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
     assert "introspect.py introspect" in containerfile
-    assert "ansible-core" in containerfile and "ansible-runner" in containerfile
+    assert core_pin in containerfile and "ansible-runner" in containerfile
 
     # ---- replay the galaxy stage offline: install the file entries, as the build would, from /build
     local = {"collections": [c for c in requirements["collections"] if c.get("type") == "file"]}

@@ -125,7 +125,7 @@ def test_the_tarball_has_the_release_in_its_changelog(release, tmp_path):
         manifest = json.load(tar.extractfile("MANIFEST.json"))
     info = manifest["collection_info"]
     assert (info["namespace"], info["name"], info["version"]) == ("orgshare", "aws", version)
-    assert info["dependencies"] == {"amazon.aws": ">=10.0.0"}
+    assert info["dependencies"] == {"amazon.aws": ">=11.3.0,<12.0.0"}  # scripts/tested-versions.sh
     for url in ("repository", "documentation", "homepage", "issues"):
         assert not info.get(url), url  # no fake addresses
 
