@@ -109,12 +109,18 @@ def _stage_check_targets(inputs, copy_check=None, copy_run=None, failed_regions=
     return d.check_targets(inputs, _with_source(copy_check, source_info), _ran(copy_run), failed_regions)
 
 
-def _stage_result(inputs, targets, info=None, share_check=None, share_run=None, failed_regions=None):
+def _stage_ssm_targets(inputs, targets=None):
+    return d.ssm_targets(inputs, targets or [])
+
+
+def _stage_result(inputs, targets, info=None, share_check=None, share_run=None, failed_regions=None, ssm_run=None):
     failed = dict(failed_regions or {})
     info = _ran(info)
     failed.update(d.info_failures(info))
     failed.update(d.write_failures([_ran(share_run)], "images", "image_id"))
-    result = d.final_result(inputs, targets, info, [_ran(share_check), _ran(share_run)], failed)
+    published, ssm_failed = d.ssm_outcome(_ran(ssm_run))
+    failed.update(ssm_failed)
+    result = d.final_result(inputs, targets, info, [_ran(share_check), _ran(share_run)], failed, ssm=published)
     principals = d.resolved_principals(inputs, _ran(share_check))
     return {"result": result, "failed_regions": failed, "blocking": d.blocking_problems(result, principals),
             "failure": d.failure_message(failed)}
@@ -128,6 +134,7 @@ STAGES = {
     "copies": _stage_copies,
     "shares": _stage_shares,
     "check_targets": _stage_check_targets,
+    "ssm_targets": _stage_ssm_targets,
     "result": _stage_result,
 }
 

@@ -29,6 +29,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.orgshare.aws.plugins.module_utils import _ami_copy
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
 from ansible_collections.orgshare.aws.plugins.module_utils import _principals as pr
+from ansible_collections.orgshare.aws.plugins.module_utils import _ssm
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
 PREFIX = "ami_distribute_"
@@ -196,6 +197,12 @@ def validate_inputs(variables, argument_specs):
     out["account_ids"] = _principal_list(out.get("account_ids") or [], "account_ids", _account)
     if out.get("wait_timeout") is not None and out["wait_timeout"] < 1:
         raise DistributeError("%swait_timeout: a number of seconds, at least 1 (got %r)" % (PREFIX, out["wait_timeout"]))
+    name = (out.get("ssm_parameter") or "").strip()
+    if name:
+        problem = _ssm.name_problem(name)
+        if problem:
+            raise DistributeError("%sssm_parameter: %r %s" % (PREFIX, out.get("ssm_parameter"), problem))
+    out["ssm_parameter"] = name or None
     out["has_principals"] = has_principals(out)
     for k in ("profile", "access_key", "secret_key", "session_token", "endpoint_url"):
         out.pop("aws_" + k, None)  # never kept in a fact: the tasks read these variables themselves
@@ -493,7 +500,29 @@ def check_targets(inputs, copy_check, copy_run, failed_regions):
     return images
 
 
-def final_result(inputs, targets, info, share_results, failed_regions):
+def ssm_targets(inputs, targets):
+    """The ``parameters`` of ami_ssm_parameter: the SSM parameter in each region of ``targets`` (the final check's AMIs:
+    the source when shared, and every available copy), holding that region's AMI id; [] without a parameter name."""
+    if not inputs.get("ssm_parameter"):
+        return []
+    return [{"name": inputs["ssm_parameter"], "region": t["region"], "image_id": t["image_id"]} for t in targets]
+
+
+def ssm_outcome(ssm_run):
+    """({region: {name, version, changed}}, {region: reason}) from ami_ssm_parameter's result (None: not run)."""
+    published, failed = {}, {}
+    for entry in (ssm_run or {}).get("parameters") or []:
+        region = entry.get("region")
+        if entry.get("failed"):
+            failed[region] = "the SSM parameter %s could not be published: %s" % (entry.get("name"), entry.get("msg"))
+        else:
+            published[region] = {"name": entry.get("name"), "version": entry.get("version"), "changed": bool(entry.get("changed"))}
+    if (ssm_run or {}).get("failed") and not failed and not published:
+        failed["*"] = "the SSM parameters could not be published: %s" % ssm_run.get("msg")
+    return published, failed
+
+
+def final_result(inputs, targets, info, share_results, failed_regions, ssm=None):
     """``ami_distribute_result``: {region: {image_id, kms_key_arn, launch_permissions, problems}} (+ failed regions
     as {failed: true, msg}). ``info`` is the final ami_share_info result (None in check mode)."""
     by_image = {}
@@ -514,6 +543,8 @@ def final_result(inputs, targets, info, share_results, failed_regions):
             "launch_permissions": seen.get("launch_permissions") or shared.get("launch_permissions"),
             "problems": seen.get("problems") or [],
         }
+        if inputs.get("ssm_parameter") and (ssm or {}).get(target["region"]):
+            out[target["region"]]["ssm_parameter"] = ssm[target["region"]]
     for region, reason in (failed_regions or {}).items():
         out[region] = dict(out.get(region) or {}, failed=True, msg=reason)
     return out

@@ -141,6 +141,7 @@ CASE_TASKS = """
         ami_distribute_share_source: "{{ case.vars.get('ami_distribute_share_source', true) }}"
         ami_distribute_state: "{{ case.vars.get('ami_distribute_state', 'present') }}"
         ami_distribute_wait_timeout: "{{ case.vars.get('ami_distribute_wait_timeout', 120) }}"
+        ami_distribute_ssm_parameter: "{{ case.vars.get('ami_distribute_ssm_parameter', '') }}"
         ami_distribute_aws_endpoint_url: "{{ good.ami_distribute_aws_endpoint_url }}"
     - name: Record that it did not fail
       ansible.builtin.set_fact:
@@ -203,6 +204,8 @@ def bad_cases(world):
         ("state unknown", {"ami_distribute_state": "gone"}, ["ami_distribute_state", "present", "absent"]),
         ("timeout not a number", {"ami_distribute_wait_timeout": "soon"}, ["ami_distribute_wait_timeout", "int"]),
         ("region listed twice", {"ami_distribute_regions": ["us-west-2", "us-west-2"]}, ["ami_distribute_regions[1]", "already listed"]),
+        ("SSM parameter name reserved", {"ami_distribute_ssm_parameter": "/aws/golden"}, ["ami_distribute_ssm_parameter", "'aws' or 'ssm'"]),
+        ("SSM parameter name malformed", {"ami_distribute_ssm_parameter": "golden ami"}, ["ami_distribute_ssm_parameter", "/golden/ami"]),
     ]
 
 
@@ -368,3 +371,24 @@ def test_a_key_policy_naming_a_deleted_role_stops_the_role_before_any_write_unle
     policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
     assert role["RoleId"] not in policy and "Builders" not in policy
     assert "OrgShareUse-" + world["org_id"] in policy
+
+
+def test_the_ami_id_of_each_region_is_published_in_the_ssm_parameter(aws, world, tmp_path):
+    name = "/golden/al2023/latest"
+    v = good_vars(aws, world, ami_distribute_ssm_parameter=name)
+    first = run(aws, tmp_path, play(tmp_path), v)
+    assert first.returncode == 0, first.stdout[-4000:]
+    found = copies(aws, world["image_id"])
+    expected = dict([(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS])
+    result = result_of(tmp_path)
+    for region, image_id in expected.items():
+        parameter = aws.client("ssm", region).get_parameter(Name=name)["Parameter"]
+        assert (parameter["Value"], parameter["Type"], parameter["DataType"]) == (image_id, "String", "aws:ec2:image")
+        assert result[region]["ssm_parameter"] == {"name": name, "version": 1, "changed": True}
+    # converged: nothing written, few module processes
+    aws.emulator.clear_calls()
+    second = run(aws, tmp_path, play(tmp_path), v)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert aws.write_calls() == []
+    assert second.module_runs <= 6, second.module_runs
+    assert all(result_of(tmp_path)[r]["ssm_parameter"] == {"name": name, "version": 1, "changed": False} for r in expected)
