@@ -263,3 +263,35 @@ def test_only_the_runs_own_principals_problems_block():
     principals = {"organization_arns": [], "organizational_unit_arns": [OU1], "account_ids": []}
     assert d.blocking_problems(result, principals) == ["us-west-2 ami-0bbbbbbbbbbbbbbbb: ours", "us-west-2 ami-0bbbbbbbbbbbbbbbb: managed"]
     assert len(d.blocking_problems(result)) == 3
+
+
+# ---- SSM publication -------------------------------------------------------------------------------
+def test_ssm_parameter_name_is_checked_with_the_inputs():
+    assert inputs()["ssm_parameter"] is None
+    assert inputs(ssm_parameter="  /golden/al2023/latest ")["ssm_parameter"] == "/golden/al2023/latest"
+    for bad, words in (("/aws/x", "'aws' or 'ssm'"), ("golden/x", "starts with '/'"), ("a b", "contains ' '")):
+        with pytest.raises(d.DistributeError) as e:
+            inputs(ssm_parameter=bad)
+        assert str(e.value).startswith("ami_distribute_ssm_parameter: %r" % bad) and words in str(e.value)
+
+
+def test_ssm_targets_are_the_final_checks_amis():
+    targets = [{"image_id": "ami-0aaaaaaaaaaaaaaaa", "region": "us-east-1", "kms_key_arn": None},
+               {"image_id": "ami-0bbbbbbbbbbbbbbbb", "region": "eu-west-1", "kms_key_arn": "k"}]
+    assert d.ssm_targets(inputs(), targets) == []
+    assert d.ssm_targets(inputs(ssm_parameter="/golden/latest"), targets) == [
+        {"name": "/golden/latest", "region": "us-east-1", "image_id": "ami-0aaaaaaaaaaaaaaaa"},
+        {"name": "/golden/latest", "region": "eu-west-1", "image_id": "ami-0bbbbbbbbbbbbbbbb"},
+    ]
+
+
+def test_ssm_outcome_splits_published_and_failed():
+    run = {"failed": True, "msg": "1 of 2 target(s) failed", "parameters": [
+        {"name": "/g", "region": "us-east-1", "image_id": "ami-0aaaaaaaaaaaaaaaa", "version": 3, "changed": True},
+        {"name": "/g", "region": "eu-west-1", "failed": True, "msg": "AccessDeniedException", "error_kind": "aws_error"},
+    ]}
+    published, failed = d.ssm_outcome(run)
+    assert published == {"us-east-1": {"name": "/g", "version": 3, "changed": True}}
+    assert failed == {"eu-west-1": "the SSM parameter /g could not be published: AccessDeniedException"}
+    assert d.ssm_outcome(None) == ({}, {})
+    assert d.ssm_outcome({"failed": True, "msg": "no credentials"}) == ({}, {"*": "the SSM parameters could not be published: no credentials"})
