@@ -219,6 +219,22 @@ def deregister_image(client, image_id):
     return True
 
 
+@EC2ErrorHandler.common_error_handler("enable the deprecation of image {image_id}")
+@retry
+def enable_image_deprecation(client, image_id, deprecate_at):
+    """EnableImageDeprecation (owner only): ``deprecate_at`` a datetime; EC2 rounds the seconds to the nearest minute."""
+    client.enable_image_deprecation(ImageId=image_id, DeprecateAt=deprecate_at)
+    return True
+
+
+@EC2ErrorHandler.common_error_handler("disable the deprecation of image {image_id}")
+@retry
+def disable_image_deprecation(client, image_id):
+    """DisableImageDeprecation (owner only): the image has no DeprecationTime any more."""
+    client.disable_image_deprecation(ImageId=image_id)
+    return True
+
+
 # ---- KMS -------------------------------------------------------------------------------------------
 
 KEY_POLICY_NAME = "default"  # the only key policy name KMS has
