@@ -599,11 +599,14 @@ def deprecate_at(ami, value, now=None):
     if at > now + datetime.timedelta(days=3653):
         raise _err("InvalidParameterValue", "The deprecation time can't be more than 10 years from now.")  # code unverified
     if getattr(ami, "is_public", False):
-        created = getattr(ami, "creation_date", None)
-        try:
-            born = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=datetime.timezone.utc)
-        except (TypeError, ValueError):
-            born = now
+        created = getattr(ami, "creation_date", None)  # moto keeps a datetime; an ISO text is read too
+        if isinstance(created, datetime.datetime):
+            born = created if created.tzinfo else created.replace(tzinfo=datetime.timezone.utc)
+        else:
+            try:
+                born = datetime.datetime.strptime(str(created)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+            except ValueError:
+                born = now
         if at > born + datetime.timedelta(days=731):
             raise _err("InvalidParameterValue", "A public AMI can't be deprecated more than 2 years after its creation.")  # unverified
     return at.strftime(DEPRECATION_FORMAT)

@@ -60,3 +60,20 @@ def test_a_deprecated_ami_is_hidden_from_other_accounts_unless_asked_for(aws, mo
     ec2.disable_image_deprecation(ImageId=image_id)
     assert image_id in listed(consumer)
     assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
+
+
+def test_a_public_ami_is_deprecated_at_most_two_years_after_its_creation(aws):
+    """EnableImageDeprecation DeprecateAt: "the upper limit ... for public AMIs ... is 2 years from the creation date"."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = raw_client(aws, "ec2")
+    image_id = make_image(ec2, "public-old")
+    ec2.modify_image_attribute(ImageId=image_id, Attribute="launchPermission", LaunchPermission={"Add": [{"Group": "all"}]})
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ami = ec2_backends[aws.account_id]["us-east-1"].amis[image_id]
+    ami.creation_date = now - datetime.timedelta(days=700)  # made almost two years ago
+    with pytest.raises(Exception):
+        ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=now + datetime.timedelta(days=60))
+    assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=now + datetime.timedelta(days=20))
+    assert "DeprecationTime" in ec2.describe_images(ImageIds=[image_id])["Images"][0]
