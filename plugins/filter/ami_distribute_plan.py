@@ -113,14 +113,22 @@ def _stage_ssm_targets(inputs, targets=None):
     return d.ssm_targets(inputs, targets or [])
 
 
-def _stage_result(inputs, targets, info=None, share_check=None, share_run=None, failed_regions=None, ssm_run=None):
+def _stage_deprecation_images(inputs, targets=None):
+    return [{"image_id": t["image_id"], "region": t["region"]} for t in targets or []]
+
+
+def _stage_result(inputs, targets, info=None, share_check=None, share_run=None, failed_regions=None, ssm_run=None,
+                  deprecation_runs=None):
     failed = dict(failed_regions or {})
     info = _ran(info)
     failed.update(d.info_failures(info))
     failed.update(d.write_failures([_ran(share_run)], "images", "image_id"))
     published, ssm_failed = d.ssm_outcome(_ran(ssm_run))
     failed.update(ssm_failed)
-    result = d.final_result(inputs, targets, info, [_ran(share_check), _ran(share_run)], failed, ssm=published)
+    deprecated, deprecation_failed = d.deprecation_outcome([_ran(r) for r in deprecation_runs or []])
+    failed.update(deprecation_failed)
+    result = d.final_result(inputs, targets, info, [_ran(share_check), _ran(share_run)], failed, ssm=published,
+                            deprecations=deprecated)
     principals = d.resolved_principals(inputs, _ran(share_check))
     return {"result": result, "failed_regions": failed, "blocking": d.blocking_problems(result, principals),
             "failure": d.failure_message(failed)}
@@ -135,6 +143,7 @@ STAGES = {
     "shares": _stage_shares,
     "check_targets": _stage_check_targets,
     "ssm_targets": _stage_ssm_targets,
+    "deprecation_images": _stage_deprecation_images,
     "result": _stage_result,
 }
 

@@ -27,6 +27,7 @@ import copy
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _ami_copy
+from ansible_collections.orgshare.aws.plugins.module_utils import _deprecation
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
 from ansible_collections.orgshare.aws.plugins.module_utils import _principals as pr
 from ansible_collections.orgshare.aws.plugins.module_utils import _ssm
@@ -203,6 +204,31 @@ def validate_inputs(variables, argument_specs):
         if problem:
             raise DistributeError("%sssm_parameter: %r %s" % (PREFIX, out.get("ssm_parameter"), problem))
     out["ssm_parameter"] = name or None
+    now = _deprecation.utc_now()
+    for option in ("deprecate_at", "deprecate_previous_at"):
+        value = (out.get(option) or "").strip()
+        if value:
+            _deprecation.wanted_time(value, now, option=PREFIX + option)  # refused here, before any write
+        out[option] = value or None
+    family = out.get("family") or {}
+    if out["deprecate_previous_at"]:
+        if not family or not (family.get("name_prefix") or family.get("tags")):
+            raise DistributeError("%sdeprecate_previous_at needs %sfamily: {name_prefix: ...} and/or {tags: {key: value}}, how "
+                                  "the image's versions are recognised" % (PREFIX, PREFIX))
+    if family:
+        unknown = sorted(set(family) - {"name_prefix", "tags", "tag"})
+        if unknown:
+            raise DistributeError("%sfamily: unknown key(s) %s; expected name_prefix and/or tags" % (PREFIX, ", ".join(unknown)))
+        if family.get("name_prefix") is not None:
+            _deprecation.check_name_prefix(family["name_prefix"], PREFIX + "family.name_prefix")
+        tags = family.get("tags", family.get("tag"))
+        if tags is not None:
+            _deprecation.check_tags(tags, PREFIX + "family.tags")
+        out["family"] = dict((k, v) for k, v in (("name_prefix", family.get("name_prefix")), ("tags", tags)) if v is not None)
+    else:
+        out["family"] = None
+    if (out.get("keep_newest") or 0) < 0:
+        raise DistributeError("%skeep_newest: a number of versions, 0 or more (got %r)" % (PREFIX, out.get("keep_newest")))
     out["has_principals"] = has_principals(out)
     for k in ("profile", "access_key", "secret_key", "session_token", "endpoint_url"):
         out.pop("aws_" + k, None)  # never kept in a fact: the tasks read these variables themselves
@@ -522,7 +548,24 @@ def ssm_outcome(ssm_run):
     return published, failed
 
 
-def final_result(inputs, targets, info, share_results, failed_regions, ssm=None):
+def deprecation_outcome(runs):
+    """({region: [{image_id, deprecation_time, action, changed}]}, {region: reason}) from ami_deprecation's results."""
+    done, failed = {}, {}
+    for run in runs or []:
+        if not run:
+            continue
+        for entry in run.get("images") or []:
+            region = entry.get("region")
+            if entry.get("failed"):
+                failed[region] = "the deprecation of %s could not be set: %s" % (entry.get("image_id") or "the family", entry.get("msg"))
+            else:
+                done.setdefault(region, []).append(dict((k, entry.get(k)) for k in ("image_id", "deprecation_time", "action", "changed")))
+        if run.get("failed") and not run.get("images"):
+            failed["*"] = "the deprecation could not be set: %s" % run.get("msg")
+    return done, failed
+
+
+def final_result(inputs, targets, info, share_results, failed_regions, ssm=None, deprecations=None):
     """``ami_distribute_result``: {region: {image_id, kms_key_arn, launch_permissions, problems}} (+ failed regions
     as {failed: true, msg}). ``info`` is the final ami_share_info result (None in check mode)."""
     by_image = {}
@@ -545,6 +588,8 @@ def final_result(inputs, targets, info, share_results, failed_regions, ssm=None)
         }
         if inputs.get("ssm_parameter") and (ssm or {}).get(target["region"]):
             out[target["region"]]["ssm_parameter"] = ssm[target["region"]]
+        if (deprecations or {}).get(target["region"]):
+            out[target["region"]]["deprecations"] = deprecations[target["region"]]
     for region, reason in (failed_regions or {}).items():
         out[region] = dict(out.get(region) or {}, failed=True, msg=reason)
     return out

@@ -392,3 +392,42 @@ def test_the_ami_id_of_each_region_is_published_in_the_ssm_parameter(aws, world,
     assert aws.write_calls() == []
     assert second.module_runs <= 6, second.module_runs
     assert all(result_of(tmp_path)[r]["ssm_parameter"] == {"name": name, "version": 1, "changed": False} for r in expected)
+
+
+def test_deprecates_the_distributed_amis_and_the_previous_versions(aws, world, tmp_path):
+    """ami_distribute_deprecate_at on the AMIs it distributes; the previous versions of the family (found by name prefix
+    in every region of the run, the newest one kept with keep_newest 1) get ami_distribute_deprecate_previous_at."""
+    import datetime
+
+    ec2 = aws.client("ec2", SOURCE)
+    older = [make_image(ec2, "golden-0%d" % i) for i in (1, 2)]  # previous versions in the source region
+    day = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()  # a date about a year ahead (AWS: at most 10 years)
+    v = good_vars(aws, world, ami_distribute_deprecate_at=day + "T00:00:00Z", ami_distribute_family={"name_prefix": "golden-"},
+                  ami_distribute_deprecate_previous_at="+30d", ami_distribute_keep_newest=1)
+    # the bad forms are refused before any write
+    for bad, words in ((dict(v, ami_distribute_deprecate_at="next week"), "ami_distribute_deprecate_at"),
+                       (dict(v, ami_distribute_family={}), "ami_distribute_family")):
+        aws.emulator.clear_calls()
+        proc = run(aws, tmp_path, play(tmp_path), bad)
+        assert proc.returncode != 0 and words in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
+        assert aws.write_calls() == []
+    first = run(aws, tmp_path, play(tmp_path), v)
+    assert first.returncode == 0, first.stdout[-4000:]
+    found = copies(aws, world["image_id"])
+    distributed = dict([(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS])
+    for region, image_id in distributed.items():
+        image = aws.client("ec2", region).describe_images(ImageIds=[image_id])["Images"][0]
+        assert image["DeprecationTime"] == day + "T00:00:00.000Z", (region, image)
+    times = dict((i["ImageId"], i.get("DeprecationTime")) for i in ec2.describe_images(ImageIds=older)["Images"])
+    # the two previous versions were made in the same second: the emulator orders a tie by name and id, newest first;
+    # one is kept, one deprecated about 30 days ahead
+    deprecated = [t for t in times.values() if t]
+    assert len(deprecated) == 1
+    at = datetime.datetime.strptime(deprecated[0], "%Y-%m-%dT%H:%M:%S.000Z")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    assert datetime.timedelta(days=29) < at - now < datetime.timedelta(days=31)
+    # converged: nothing written (an earlier deprecation is kept, a relative time does not move it)
+    aws.emulator.clear_calls()
+    second = run(aws, tmp_path, play(tmp_path), v)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert aws.write_calls() == []
