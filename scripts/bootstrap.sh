@@ -8,7 +8,8 @@
 # - ANSIBLE_CORE_SPEC defaults to the newest ansible-core the chosen Python supports
 # - PYTHON defaults to the newest CPython >= 3.11 found on PATH or in pyenv
 # amazon.aws and community.aws are taken from the PyPI `ansible` wheel (no Galaxy needed)
-# and unpacked into .cache/collections/ansible_collections, next to a copy of this collection.
+# and unpacked into .cache/collections/ansible_collections, next to a copy of this collection;
+# awx.awx too, from an older `ansible` wheel (the newer ones no longer carry it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-"$root/.venv"}
@@ -69,6 +70,33 @@ PY
   rm -rf "$colls/amazon/aws" "$colls/community/aws"
   mv "$tmp/ansible_collections/amazon/aws" "$colls/amazon/aws"
   mv "$tmp/ansible_collections/community/aws" "$colls/community/aws"
+  rm -rf "$tmp"
+fi
+
+# awx.awx, for the AWX / Automation Controller configuration in examples/awx (its syntax check and ansible-lint):
+# from the last `ansible` release that carries it (awx.awx 24.6.1, the last AWX release; `ansible` 13 dropped it)
+awx_ansible_version=${AWX_ANSIBLE_VERSION:-12.3.0}
+if [ ! -f "$colls/awx/awx/MANIFEST.json" ]; then
+  whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$awx_ansible_version-*.whl" | head -n1)
+  if [ -z "$whl" ]; then
+    "$venv/bin/python" -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
+      -d "$cache/wheels" "ansible==$awx_ansible_version"
+    whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$awx_ansible_version-*.whl" | head -n1)
+    [ -n "$whl" ] || { echo "bootstrap: the ansible $awx_ansible_version wheel could not be downloaded" >&2; exit 1; }
+  fi
+  tmp=$(mktemp -d)
+  "$venv/bin/python" - "$whl" "$tmp" <<'PY'
+import sys, zipfile
+whl, dest = sys.argv[1:]
+with zipfile.ZipFile(whl) as z:
+    names = [n for n in z.namelist() if n.startswith("ansible_collections/awx/awx/")]
+    if not names:
+        sys.exit("bootstrap: %s carries no awx.awx" % whl)
+    z.extractall(dest, names)
+PY
+  mkdir -p "$colls/awx"
+  rm -rf "$colls/awx/awx"
+  mv "$tmp/ansible_collections/awx/awx" "$colls/awx/awx"
   rm -rf "$tmp"
 fi
 "$root/scripts/sync-collection.sh"

@@ -2,7 +2,8 @@
 
 ``link_collections(base)`` makes ``base/ansible_collections/{amazon,community,orgshare}/aws``, where
 amazon.aws and community.aws link to the ones the bootstrap unpacked and orgshare/aws links to the
-working tree (or to ``orgshare_target``: another orgshare.aws tree, e.g. an installed build). Edits
+working tree (or to ``orgshare_target``: another orgshare.aws tree, e.g. an installed build), and
+awx/awx to the bootstrap's awx.awx where it has one (for examples/awx). Edits
 are then seen by ansible-playbook without a copy. Used by tests/conftest.py and bench/harness.py.
 ``amazon_aws_target`` links another amazon.aws instead (tests/conftest.py: ``ORGSHARE_AMAZON_AWS``, the
 lowest declared amazon.aws that scripts/amazon-aws.sh unpacks for scripts/run-compat.sh).
@@ -64,4 +65,9 @@ def link_collections(base, orgshare_target=None, amazon_aws_target=None):
             raise SystemExit("missing %s (run `make venv` first)" % target)
         os.makedirs(os.path.join(dst, ns), exist_ok=True)
         _link(target, os.path.join(dst, ns, name))
+    # awx.awx, for examples/awx (tests/fleet/test_awx_as_code.py says when it is missing): linked where the bootstrap has it
+    awx = os.path.join(BOOTSTRAP_COLLECTIONS, "awx", "awx")
+    if os.path.isdir(awx):
+        os.makedirs(os.path.join(dst, "awx"), exist_ok=True)
+        _link(awx, os.path.join(dst, "awx", "awx"))
     return base

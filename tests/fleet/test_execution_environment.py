@@ -10,6 +10,7 @@ the Python and system requirements this collection declares."""
 
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,24 @@ def test_collection_declares_its_requirements():
         assert any(fnmatch.fnmatchcase(path, pattern) for pattern in included), path
 
 
+def _base_image():
+    with open(os.path.join(ROOT, "execution-environment", "execution-environment.yml")) as f:
+        return yaml.safe_load(f)["images"]["base_image"]["name"]
+
+
+def test_base_image_is_fully_qualified():
+    # registry host / path : tag - never a short name, which podman resolves through the machine's registry search
+    # list (or a prompt) and docker through Docker Hub; and not the end-of-life Fedora 42 the definition once named
+    image = _base_image()
+    m = re.fullmatch(r"(?P<host>[a-z0-9.-]+\.[a-z]{2,}(:\d+)?)/(?P<path>[a-z0-9._-]+(/[a-z0-9._-]+)*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127})", image)
+    assert m, "not registry-host/path:tag: %r" % image
+    assert m.group("host") not in ("docker.io", "index.docker.io")  # Docker Hub's rate limits; the distributions publish elsewhere
+    assert not re.search(r"(^|/)fedora:42$", image), image
+    # docs/awx.md names the same image
+    with open(os.path.join(ROOT, "docs", "awx.md")) as f:
+        assert "`%s`" % image in f.read()
+
+
 def test_ansible_builder_create(tmp_path):
     # The steps of docs/awx.md, in a copy of execution-environment/; the tarball is built from the working tree
     # (`make release` builds the same from the last commit)
@@ -88,6 +107,7 @@ def test_ansible_builder_create(tmp_path):
     assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
     assert "introspect.py introspect" in containerfile
     assert core_pin in containerfile and "ansible-runner" in containerfile
+    assert 'ARG EE_BASE_IMAGE="%s"' % _base_image() in containerfile
 
     # ---- replay the galaxy stage offline: install the file entries, as the build would, from /build
     local = {"collections": [c for c in requirements["collections"] if c.get("type") == "file"]}
