@@ -16,6 +16,7 @@ docs/DEVELOPING.md ("amazon.aws and the ansible-core 2.23 deprecation") says wha
 import contextlib
 import io
 import json
+import os
 import re
 
 import pytest
@@ -75,20 +76,35 @@ def _core_version():
     return tuple(int(p) for p in re.findall(r"\d+", CORE_VERSION)[:2])
 
 
-def _exit_json_deprecations(module_class):
-    """The deprecations in the result of a module of ``module_class`` that warns once and exits (in-process)."""
-    from ansible.module_utils.common import warnings as ansible_warnings
-    from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
+PROBE = """
+import contextlib, io, json, sys
+from ansible.module_utils.testing import patch_module_args
+if sys.argv[1] == "aws":
+    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule as cls
+else:
+    from ansible.module_utils.basic import AnsibleModule as cls
+out = io.StringIO()
+with patch_module_args({"_ansible_module_name": "orgshare.aws.probe"}), contextlib.redirect_stdout(out):
+    module = cls(argument_spec={})
+    module.warn("a warning")
+    try:
+        module.exit_json(changed=False)
+    except SystemExit:
+        pass
+sys.stdout.write(out.getvalue().strip().splitlines()[-1])
+"""
 
-    ansible_warnings._global_warnings.clear()
-    ansible_warnings._global_deprecations.clear()
-    out = io.StringIO()
-    with patch_module_args({"_ansible_module_name": "orgshare.aws.probe"}), contextlib.redirect_stdout(out):
-        module = module_class(argument_spec={})
-        module.warn("a warning")
-        with pytest.raises(SystemExit):
-            module.exit_json(changed=False)
-    result = json.loads(out.getvalue().strip().splitlines()[-1])
+
+def _exit_json_deprecations(which):
+    """The deprecations in the result of a module of class ``which`` ("aws": amazon.aws's AnsibleAWSModule, "core":
+    ansible-core's AnsibleModule) that warns once and exits, in a fresh interpreter (the deprecations are kept in
+    module-level state that other tests of this process may have touched)."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", PROBE, which], capture_output=True, text=True, env=env, timeout=300, check=True)
+    result = json.loads(proc.stdout)
     # ansible-core >= 2.19: {"event": {"msg": ...}, "deprecator": {"resolved_name": ...}, "version": ...}
     return [((d.get("event") or d).get("msg"), (d.get("deprecator") or {}).get("resolved_name")) for d in result.get("deprecations", [])]
 
@@ -96,9 +112,7 @@ def _exit_json_deprecations(module_class):
 def amazon_aws_deprecates_exit_json():
     """True when the installed amazon.aws's AnsibleAWSModule makes ansible-core deprecate a module's plain
     ``module.warn()`` (it passes the warnings again to exit_json)."""
-    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-    return ("Passing `warnings` to `exit_json` or `fail_json` is deprecated.", "ansible.builtin") in _exit_json_deprecations(AnsibleAWSModule)
+    return ("Passing `warnings` to `exit_json` or `fail_json` is deprecated.", "ansible.builtin") in _exit_json_deprecations("aws")
 
 
 def deprecation_messages(text):
@@ -114,16 +128,12 @@ def test_deprecation_messages_are_read():
 
 @pytest.mark.skipif(_core_version() < (2, 19), reason="the deprecation exists from ansible-core 2.19 on")
 def test_the_exit_json_deprecation_is_amazon_aws():
-    from ansible.module_utils.basic import AnsibleModule
-
-    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
     # module.warn() then exit_json() is fine with ansible-core's own AnsibleModule ...
-    assert _exit_json_deprecations(AnsibleModule) == []
+    assert _exit_json_deprecations("core") == []
     # ... and what AnsibleAWSModule adds, if anything, is at most that one deprecation, ansible-core's own
     # (deprecator ansible.builtin), not one of orgshare.aws. amazon.aws 10.1.2 to 11.4.0 add it; once a
     # release does not, the playbook test below allows no deprecation at all.
-    assert set(_exit_json_deprecations(AnsibleAWSModule)) <= {
+    assert set(_exit_json_deprecations("aws")) <= {
         ("Passing `warnings` to `exit_json` or `fail_json` is deprecated.", "ansible.builtin")}
 
 
