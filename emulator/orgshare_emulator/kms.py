@@ -296,10 +296,16 @@ def apply():
     orig_list_aliases = KmsResponse.list_aliases
 
     def list_aliases(self):
-        # ListAliases shows aws/ebs in every region; make its TargetKeyId a real key.
-        if self._get_param("KeyId") is None:
-            aws_managed_key(self.current_account, self.region)
-        return orig_list_aliases(self)
+        """ListAliases: "The response might also include aliases that have no TargetKeyId field. These are predefined
+        aliases that Amazon Web Services has created but has not yet associated with a KMS key" (ListAliases in
+        botocore's KMS model). moto lists each predefined alias (alias/aws/ebs, ...) whose key does not exist yet with
+        a made-up TargetKeyId that no key has; here without one. Listing does not create the key."""
+        answer = json.loads(orig_list_aliases(self))
+        backed = {alias.alias_name for alias in self.kms_backend.list_aliases()}
+        for entry in answer.get("Aliases", []):
+            if entry.get("AliasName") in RESERVED_ALIASES and entry["AliasName"] not in backed:
+                entry.pop("TargetKeyId", None)
+        return json.dumps(answer)
 
     KmsResponse.list_aliases = list_aliases
 

@@ -60,3 +60,35 @@ def test_disable_key_accepts_a_key_arn(aws):
     key = create_key(kms)
     kms.disable_key(KeyId=key)
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["Enabled"] is False
+
+
+def test_a_statement_without_a_principal_is_refused(aws):
+    """PutKeyPolicy ``Policy`` (botocore's KMS model): "Each statement in the key policy must contain one or more
+    principals"; MalformedPolicyDocumentException, an error of PutKeyPolicy and CreateKey there: "The request was rejected
+    because the specified policy is not syntactically or semantically correct." The rest of the policy is the default one
+    (the account may manage the key), so only that rule refuses it. The stored policy is unchanged, no key is created."""
+    kms = raw_client(aws, "kms")
+    key = create_key(kms)
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    doc = json.loads(default_key_policy(aws.account_id))
+    doc["Statement"].append({"Sid": "NoPrincipal", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+    code, dummy = error_of(kms.put_key_policy, KeyId=key, PolicyName="default", Policy=json.dumps(doc))
+    assert code == "MalformedPolicyDocumentException"
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+    assert error_of(kms.create_key, Policy=json.dumps(doc))[0] == "MalformedPolicyDocumentException"
+    assert [k["KeyId"] for k in kms.list_keys()["Keys"]] == [kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"]]
+
+
+def test_list_aliases_shows_a_predefined_alias_without_a_key_until_it_has_one(aws):
+    """ListAliases (botocore's KMS model): "The response might also include aliases that have no TargetKeyId field.
+    These are predefined aliases that Amazon Web Services has created but has not yet associated with a KMS key."
+    DescribeKey (same model): "Amazon Web Services services use DescribeKey to create Amazon Web Services managed keys from
+    a predefined Amazon Web Services alias with no key ID"; then the alias lists its key."""
+    kms = raw_client(aws, "kms", region="ap-south-1")  # a region no other call of this test touches
+    aliases = {a["AliasName"]: a for a in kms.list_aliases()["Aliases"]}
+    assert "TargetKeyId" not in aliases["alias/aws/ebs"]
+    assert kms.list_keys()["Keys"] == []  # listing made no key
+    key_id = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyId"]
+    aliases = {a["AliasName"]: a for a in kms.list_aliases()["Aliases"]}
+    assert aliases["alias/aws/ebs"]["TargetKeyId"] == key_id
+    assert [a["AliasName"] for a in kms.list_aliases(KeyId=key_id)["Aliases"]] == ["alias/aws/ebs"]
