@@ -59,10 +59,11 @@ from .state import CONFIG
 from .state import EC2 as STATE
 from .state import EC2_LOCK as _LOCK
 
-# Launch permission principals (docs/aws-facts.md, "Launch permissions").
-ORG_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
-OU_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
-ACCOUNT_RE = re.compile(r"^\d{12}$")
+# Launch permission principals (docs/aws-facts.md, "Launch permissions"). ASCII digits only ([0-9], not \d, which takes
+# any Unicode digit) and nothing after the end (\Z, not $, which lets a trailing newline through).
+ORG_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}\Z")
+OU_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\Z")
+ACCOUNT_RE = re.compile(r"^[0-9]{12}\Z")
 
 
 def _config():
@@ -663,16 +664,18 @@ def key_failure(dest, kms_key_id):
     return None
 
 
-def _tags_of(specs, resource_type):
+def _tags_of(specs, resource_type, allowed=("image", "snapshot")):
+    """The tags ``TagSpecifications`` give ``resource_type``; a ResourceType outside ``allowed`` fails the request
+    (CopyImage / CreateImage: image or snapshot; RegisterImage: image only, botocore's EC2 model)."""
     tags = {}
     for spec in specs or []:
-        if spec.get("ResourceType") == resource_type:
-            for t in spec.get("Tags") or []:
-                tags[t["Key"]] = t.get("Value", "")
-        elif spec.get("ResourceType") not in ("image", "snapshot"):
+        if spec.get("ResourceType") not in allowed:
             from moto.ec2.exceptions import InvalidTaggableResourceType
 
             raise InvalidTaggableResourceType(spec.get("ResourceType"))
+        if spec.get("ResourceType") == resource_type:
+            for t in spec.get("Tags") or []:
+                tags[t["Key"]] = t.get("Value", "")
     return tags
 
 
@@ -729,12 +732,13 @@ def copy_image(dest, params):
         name = params.get("Name")
         check_name_unique(dest, name)
 
+        # TagSpecifications are checked before anything is made (moto's Ami makes a snapshot at once)
+        snap_tags, image_tags = _tags_of(specs, "snapshot"), _tags_of(specs, "image")
         failure = key_failure(dest, kms_key_id) if kms_key_id else None
         timer = CopyTimer(_config()["copy_pending_seconds"], failure)
         ami_id = random_ami_id()
         ami = Ami(dest, ami_id, instance=None, source_ami=src, name=name, description=params.get("Description"))
         same_region = source_region == dest.region_name
-        snap_tags = _tags_of(specs, "snapshot")
         mappings = []
         for m in image_mappings(src):
             m = dict(m)
@@ -764,7 +768,7 @@ def copy_image(dest, params):
         if _as_bool(params.get("CopyImageTags")):
             # only user-defined tags; aws: system tags are never copied
             ami.add_tags({t["key"]: t["value"] for t in src.get_tags() if not t["key"].startswith("aws:")})
-        ami.add_tags(_tags_of(specs, "image"))
+        ami.add_tags(image_tags)
         dest.amis[ami_id] = ami
         if token:
             STATE["client_tokens"][token_key] = (fingerprint, ami_id)
@@ -778,9 +782,8 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
     from moto.ec2.responses.amis import AmisResponse
     from moto.ec2.responses.elastic_block_store import ElasticBlockStore
 
-    # Ami: lazily computed state of copies; real mappings; source image fields.
-    Ami._orgshare_bdm = None
-    Ami._orgshare_copy = None
+    # Ami: lazily computed state of copies; real mappings; source image fields. The mappings (_orgshare_bdm) and a
+    # copy's timer (_orgshare_copy) are instance attributes, read from the instance's __dict__ only.
     Ami.source_image_id = None
     Ami.source_image_region = None
     Ami.deprecation_time = None
@@ -823,9 +826,7 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
 
     Ami.get_filter_value = get_filter_value
 
-    # Snapshot: Progress / State of copies in flight.
-    Snapshot._orgshare_copy = None
-
+    # Snapshot: Progress / State of copies in flight (the timer: the instance's __dict__["_orgshare_copy"]).
     def _get_status(self):
         timer = self.__dict__.get("_orgshare_copy")
         if timer is not None:
@@ -915,8 +916,9 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
         self.error_on_dryrun()
         backend = self.ec2_backend
         mappings = _parse_register_mappings(backend, self._get_param("BlockDeviceMappings", []))
-        specs = self._get_param("TagSpecifications", [])
-        image_tags = _tags_of(specs, "image")
+        # RegisterImage TagSpecifications: "the value for ResourceType must be image. If you specify another value
+        # for ResourceType, the request fails" (botocore's EC2 model); the snapshots are not tagged.
+        image_tags = _tags_of(self._get_param("TagSpecifications", []), "image", allowed=("image",))
         check_name_unique(backend, name)
         image = backend.register_image(name, self._get_param("Description", ""))
         if mappings:
@@ -925,8 +927,6 @@ def apply():  # noqa: C901 - one place that lists every EC2 patch
             if self._get_param(param):
                 setattr(image, attr, self._get_param(param))
         image.add_tags(image_tags)
-        for snap in image_snapshots(image):
-            snap.add_tags(_tags_of(specs, "snapshot"))
         return ActionResult({"ImageId": image.id})
 
     AmisResponse.register_image = register_image

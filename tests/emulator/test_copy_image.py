@@ -1,5 +1,6 @@
 """(b) CopyImage: encryption, keys checked asynchronously, tags, client tokens, names, filters, pending time."""
 
+import botocore.exceptions
 import pytest
 
 from emulator_helpers import error_of, raw_client
@@ -113,6 +114,19 @@ def test_copy_image_tags_and_tag_specifications(aws):
     for m in _image(ec2, copy)["BlockDeviceMappings"]:
         snap = ec2.describe_snapshots(SnapshotIds=[m["Ebs"]["SnapshotId"]])["Snapshots"][0]
         assert {t["Key"]: t["Value"] for t in snap["Tags"]} == {"snap": "1"}
+
+
+def test_a_tag_specification_for_another_resource_type_fails_the_copy(aws):
+    """CopyImage TagSpecifications (botocore's EC2 model): ResourceType ``image`` tags the AMI, ``snapshot`` the new
+    snapshots; "If you specify other values for ResourceType, the request fails." The code is not documented: only the
+    failure, and that no copy is made."""
+    src, dummy = _source(aws)
+    west = raw_client(aws, "ec2", "us-west-2")
+    with pytest.raises(botocore.exceptions.ClientError):
+        west.copy_image(Name="tagged", SourceImageId=src, SourceRegion="us-east-1",
+                        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "env", "Value": "dr"}]}])
+    assert west.describe_images(Owners=["self"])["Images"] == []
+    assert west.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
 
 
 def test_client_token_idempotency(aws):

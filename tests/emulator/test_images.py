@@ -1,6 +1,8 @@
 """(a) AMIs with real block device mappings; encrypted snapshots; the AWS managed aws/ebs key."""
 
 import boto3
+import botocore.exceptions
+import pytest
 
 from emulator_helpers import error_of, raw_client
 from orgshare_emulator.fixtures import create_key, credentials_for, image_keys, make_image, make_snapshot
@@ -93,6 +95,22 @@ def test_register_image_rejects_unknown_snapshot_and_encrypted_flag_with_snapsho
         BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap, "Encrypted": True}}],
     )
     assert code == "InvalidBlockDeviceMapping"
+
+
+@pytest.mark.parametrize("resource_type", ["snapshot", "instance"])
+def test_register_image_tags_the_ami_only(aws, resource_type):
+    """RegisterImage TagSpecifications (botocore's EC2 model): "To tag the AMI, the value for ResourceType must be image.
+    If you specify another value for ResourceType, the request fails." (CopyImage and CreateImage accept ``snapshot``
+    too.) The error code is not documented: only the failure, and that nothing is registered or tagged."""
+    ec2 = raw_client(aws, "ec2")
+    snap = make_snapshot(ec2, size=8)
+    specs = [{"ResourceType": "image", "Tags": [{"Key": "team", "Value": "platform"}]},
+             {"ResourceType": resource_type, "Tags": [{"Key": "team", "Value": "platform"}]}]
+    with pytest.raises(botocore.exceptions.ClientError):
+        ec2.register_image(Name="tagged", RootDeviceName="/dev/xvda", TagSpecifications=specs,
+                           BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}])
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+    assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0].get("Tags", []) == []
 
 
 def test_snapshot_in_use_by_an_image_cannot_be_deleted_until_deregistered(aws):

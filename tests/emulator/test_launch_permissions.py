@@ -38,6 +38,13 @@ def test_structured_entries_round_trip(aws):
         {"OrganizationalUnitArn": "arn:aws:organizations::123456789012:ou/o-abcdef1234/ou-AB12-abcdefgh"},
         {"UserId": "arn:aws:iam::111122223333:root"},
         {"UserId": "11112222333"},
+        # InvalidAMIAttributeItemValue: "If you are specifying a userId, check that it is in the form of an AWS account
+        # ID" (EC2 API Reference, "Error codes for the Amazon EC2 API"); an account id is 12 digits (AccountId in
+        # botocore's Organizations model: "^\d{12}$", a Java pattern, where \d is [0-9]). 12 fullwidth digits are no
+        # account id (moto's own check, str.isdigit, takes them), nor is one with a trailing newline
+        {"UserId": "\uff11\uff11\uff11\uff11\uff12\uff12\uff12\uff12\uff13\uff13\uff13\uff13"},
+        {"UserId": "111122223333\n"},
+        {"OrganizationArn": ORG + "\n"},
         {"Group": "everyone"},
     ],
 )
