@@ -94,6 +94,11 @@ def test_bad_key_fails_the_copy_asynchronously(aws, problem):
     assert image["State"] == "failed"
     # AWS documents that the key is checked asynchronously and the copy fails; not the StateReason codes (unverified)
     assert image["StateReason"]["Code"] and image["StateReason"]["Message"]
+    # Snapshot StateMessage (botocore's EC2 model): "If a snapshot copy operation fails (for example, if the proper KMS
+    # permissions are not obtained) this field displays error state details"; its text is not pinned
+    snaps = [m["Ebs"]["SnapshotId"] for m in image["BlockDeviceMappings"]]
+    for snap in west.describe_snapshots(SnapshotIds=snaps)["Snapshots"]:
+        assert snap["State"] == "error" and snap["StateMessage"]
 
 
 def test_copy_image_tags_and_tag_specifications(aws):
@@ -129,6 +134,19 @@ def test_a_tag_specification_for_another_resource_type_fails_the_copy(aws):
     assert west.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
 
 
+def test_an_unknown_source_region_is_a_client_error_and_nothing_is_copied(aws):
+    """CopyImage ``SourceRegion``: "The name of the Region that contains the AMI to copy" (botocore's EC2 model). A name
+    that is no Region is the caller's mistake: a client error (HTTP 4xx; EC2 API Reference, "Troubleshooting API request
+    errors": client errors "occur because there is a problem with the structure, content, or validity of the request"),
+    which SDKs do not retry, not a server error. Its code is not documented, so it is not pinned."""
+    src, dummy = _source(aws)
+    ec2 = raw_client(aws, "ec2")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ec2.copy_image(Name="from-nowhere", SourceImageId=src, SourceRegion="xx-nowhere-1")
+    assert 400 <= exc.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500
+    assert [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]] == [src]
+
+
 def test_client_token_idempotency(aws):
     src, dummy = _source(aws)
     west = raw_client(aws, "ec2", "us-west-2")
@@ -155,6 +173,12 @@ def test_source_image_filters(aws):
         Owners=["self"], Filters=[{"Name": "source-image-id", "Values": [src]}, {"Name": "source-image-region", "Values": ["us-east-1"]}])
     assert [i["ImageId"] for i in found["Images"]] == [copy]
     assert west.describe_images(Filters=[{"Name": "source-image-region", "Values": ["eu-west-1"]}])["Images"] == []
+    # DescribeImages filter "source-image-region - The Region of the source AMI" (botocore's EC2 model): in the source
+    # region, a copy made there is found, the registered AMIs (no source) are not
+    east = aws.client("ec2")
+    here = east.copy_image(Name="copy-here", SourceImageId=src, SourceRegion="us-east-1")["ImageId"]
+    found = east.describe_images(Owners=["self"], Filters=[{"Name": "source-image-region", "Values": ["us-east-1"]}])
+    assert [i["ImageId"] for i in found["Images"]] == [here]
     # an original image has no source fields
     assert "SourceImageId" not in _image(aws.client("ec2"), src)
 
@@ -184,12 +208,18 @@ def test_pending_time_with_growing_progress(aws, pending, copy_clock):
     assert snapshots() == [("pending", "30%"), ("pending", "30%")]
     assert _image(west, copy)["State"] == "pending"
     assert [i["ImageId"] for i in west.describe_images(Filters=[{"Name": "state", "Values": ["pending"]}])["Images"]] == [copy]
+
+    def with_status(status):  # DescribeSnapshots filter "status - The status of the snapshot (pending | completed | error)"
+        return sorted(s["SnapshotId"] for s in west.describe_snapshots(Filters=[{"Name": "status", "Values": [status]}])["Snapshots"])
+
+    assert (with_status("pending"), with_status("completed")) == (sorted(snaps), [])
     copy_clock.advance(69.5)
     assert snapshots() == [("pending", "99%"), ("pending", "99%")]
     assert _image(west, copy)["State"] == "pending"
     copy_clock.advance(0.5)  # the pending time is over
     assert _image(west, copy)["State"] == "available"
     assert snapshots() == [("completed", "100%"), ("completed", "100%")]
+    assert (with_status("pending"), with_status("completed")) == ([], sorted(snaps))
     assert west.describe_images(Filters=[{"Name": "state", "Values": ["pending"]}])["Images"] == []
     west.get_waiter("image_available").wait(ImageIds=[copy], WaiterConfig={"Delay": 1, "MaxAttempts": 2})
 

@@ -4,6 +4,7 @@ for deprecated AMIs or name its id, its owner still does; DisableImageDeprecatio
 
 import datetime
 
+import botocore.exceptions
 import pytest
 
 from emulator_helpers import raw_client
@@ -44,6 +45,18 @@ def test_a_past_time_is_refused(aws):
     with pytest.raises(Exception):
         ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1))
     assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
+
+
+def test_a_time_more_than_ten_years_ahead_is_refused(aws):
+    """EnableImageDeprecation DeprecateAt (botocore's EC2 model): "The upper limit for DeprecateAt is 10 years from now"
+    (for an AMI that is not public). The code is unverified: only the failure, and that nothing is set."""
+    ec2, image_id = shared_image(aws)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    with pytest.raises(botocore.exceptions.ClientError):
+        ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=now + datetime.timedelta(days=11 * 365))
+    assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    ec2.enable_image_deprecation(ImageId=image_id, DeprecateAt=now + datetime.timedelta(days=9 * 365))
+    assert "DeprecationTime" in ec2.describe_images(ImageIds=[image_id])["Images"][0]
 
 
 def test_a_deprecated_ami_is_hidden_from_other_accounts_unless_asked_for(aws, monkeypatch):

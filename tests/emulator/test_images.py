@@ -97,6 +97,34 @@ def test_register_image_rejects_unknown_snapshot_and_encrypted_flag_with_snapsho
     assert code == "InvalidBlockDeviceMapping"
 
 
+# A mapping RegisterImage refuses, given the snapshot of another (8 GiB) volume.
+REFUSED_MAPPINGS = {
+    # EC2 User Guide, "Block device mappings", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html
+    # ("Block device mapping entries": each entry specifies "the device name used within Amazon EC2")
+    "no device name": lambda snap: {"Ebs": {"SnapshotId": snap}},
+    # EbsBlockDevice VolumeSize (botocore's EC2 model): "You can specify a volume size that is equal to or larger than
+    # the snapshot size"
+    "smaller than its snapshot": lambda snap: {"DeviceName": "/dev/xvdb", "Ebs": {"SnapshotId": snap, "VolumeSize": 4}},
+    # the same: "You must specify either a snapshot ID or a volume size"
+    "neither snapshot nor size": lambda snap: {"DeviceName": "/dev/xvdb", "Ebs": {"VolumeType": "gp3"}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_MAPPINGS))
+def test_register_image_refuses_a_mapping_aws_does_not_accept_and_registers_nothing(aws, case):
+    """The sources are in REFUSED_MAPPINGS. The error code (InvalidBlockDeviceMapping, "A block device mapping parameter
+    is not valid" in the EC2 API Reference, "Error codes for the Amazon EC2 API") is not documented for each case, so only
+    the failure is asserted, and that no AMI exists and no snapshot is taken by one."""
+    ec2 = raw_client(aws, "ec2")
+    root, other = make_snapshot(ec2, size=8), make_snapshot(ec2, size=8)
+    mappings = [{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": root}}, REFUSED_MAPPINGS[case](other)]
+    with pytest.raises(botocore.exceptions.ClientError):
+        ec2.register_image(Name="refused-mapping", RootDeviceName="/dev/xvda", BlockDeviceMappings=mappings)
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+    for snap in (root, other):
+        ec2.delete_snapshot(SnapshotId=snap)  # no AMI uses it (else InvalidSnapshot.InUse)
+
+
 @pytest.mark.parametrize("resource_type", ["snapshot", "instance"])
 def test_register_image_tags_the_ami_only(aws, resource_type):
     """RegisterImage TagSpecifications (botocore's EC2 model): "To tag the AMI, the value for ResourceType must be image.
@@ -111,6 +139,49 @@ def test_register_image_tags_the_ami_only(aws, resource_type):
                            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}])
     assert ec2.describe_images(Owners=["self"])["Images"] == []
     assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0].get("Tags", []) == []
+
+
+@pytest.mark.parametrize("architecture, boot_mode", [("arm64", "uefi"), ("x86_64", "legacy-bios")])
+def test_register_image_keeps_architecture_virtualization_type_and_boot_mode(aws, architecture, boot_mode):
+    """RegisterImage ``Architecture``, ``VirtualizationType`` and ``BootMode`` (API Reference, "RegisterImage",
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RegisterImage.html; botocore's EC2 model) are the AMI's,
+    as DescribeImages shows them."""
+    ec2 = aws.client("ec2")
+    snap = make_snapshot(ec2, size=8)
+    image_id = ec2.register_image(
+        Name="arch-%s" % architecture, Architecture=architecture, VirtualizationType="hvm", BootMode=boot_mode,
+        RootDeviceName="/dev/xvda", BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}],
+    )["ImageId"]
+    image = ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    assert (image["Architecture"], image["VirtualizationType"], image["BootMode"]) == (architecture, "hvm", boot_mode)
+
+
+def test_copy_snapshot_kms_key_id_needs_encrypted(aws):
+    """CopySnapshot ``KmsKeyId`` (botocore's EC2 model): "If KmsKeyId is specified, the encrypted state must be true."
+    The error code is not documented for CopySnapshot: only the failure, and that no copy is made."""
+    ec2, kms = raw_client(aws, "ec2"), aws.client("kms")
+    key = create_key(kms)
+    src = make_snapshot(ec2, size=2)
+    with pytest.raises(botocore.exceptions.ClientError):
+        ec2.copy_snapshot(SourceSnapshotId=src, SourceRegion="us-east-1", KmsKeyId=key)
+    assert [s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]] == [src]
+
+
+def test_malformed_image_ids_are_refused(aws):
+    """EC2 API Reference, "Error codes for the Amazon EC2 API",
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html: ``InvalidAMIID.Malformed`` "The specified
+    AMI ID is malformed. Ensure that you provide the full AMI ID, in the form ami-xxxxxxxx." (not ``NotFound``, which is
+    for a well-formed id of no AMI). DescribeImages refuses the whole request, also when other ids are fine."""
+    ec2 = raw_client(aws, "ec2")
+    image_id = make_image(ec2, "well-formed")
+    assert error_of(ec2.describe_images, ImageIds=[image_id, "not-an-ami"])[0] == "InvalidAMIID.Malformed"
+    for call, kwargs in (
+        (ec2.describe_image_attribute, {"Attribute": "launchPermission"}),
+        (ec2.modify_image_attribute, {"LaunchPermission": {"Add": [{"UserId": "111122223333"}]}}),
+        (ec2.reset_image_attribute, {"Attribute": "launchPermission"}),
+    ):
+        assert error_of(call, ImageId="not-an-ami", **kwargs)[0] == "InvalidAMIID.Malformed"
+    assert error_of(ec2.describe_image_attribute, ImageId="ami-0123456789abcdef0", Attribute="launchPermission")[0] == "InvalidAMIID.NotFound"
 
 
 def test_snapshot_in_use_by_an_image_cannot_be_deleted_until_deregistered(aws):

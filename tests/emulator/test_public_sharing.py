@@ -54,6 +54,17 @@ def test_block_public_access_is_per_account_and_region(aws):
     assert _state(ec2) == "unblocked"
 
 
+def test_enable_image_block_public_access_takes_only_block_new_sharing(aws):
+    """EnableImageBlockPublicAccess ``ImageBlockPublicAccessState`` (API Reference, "EnableImageBlockPublicAccess",
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableImageBlockPublicAccess.html; botocore's EC2 model):
+    "Specify block-new-sharing", its only valid value. botocore does not check enums, so another value reaches the
+    service; it is refused (the code is not documented, not pinned) and the setting stays as it was."""
+    ec2 = raw_client(aws, "ec2")
+    with pytest.raises(botocore.exceptions.ClientError):
+        ec2.enable_image_block_public_access(ImageBlockPublicAccessState="unblocked")
+    assert _state(ec2) == "unblocked"
+
+
 def test_blocked_region_refuses_new_public_sharing_and_nothing_of_the_call_changes(aws):
     ec2 = raw_client(aws, "ec2")
     image_id = make_image(ec2, "blocked")
