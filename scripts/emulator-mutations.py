@@ -161,7 +161,7 @@ def run_mutant(mutant, base, workdir, python, timeout):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     p.add_argument("--list", action="store_true", help="list the mutants and exit")
     p.add_argument("--only", action="append", default=[], help="a module (kms.py) or module:line (ec2.py:512); repeatable")
     p.add_argument("-j", "--jobs", type=int, default=2, help="mutants run at once (default 2)")

@@ -17,7 +17,8 @@ when moto's state is reset.
 import threading
 
 from . import state
-from .state import CONFIG  # noqa: F401  pylint: disable=unused-import  (the knobs, read as patches.CONFIG: see state.py)
+# the knobs, read as patches.CONFIG (see state.py)
+from .state import CONFIG  # noqa: F401  # pylint: disable=unused-import
 
 
 _applied = set()

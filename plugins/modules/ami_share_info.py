@@ -45,7 +45,8 @@ description:
   - The paths of shared OUs (for C(aws:PrincipalOrgPaths) conditions) are read the same way; when they
     cannot be read, OUs are matched by their id.
   - "IAM permissions: the module calls C(ec2:DescribeImages), C(ec2:DescribeImageAttribute),
-    C(ec2:DescribeSnapshots), C(ec2:GetImageBlockPublicAccessState) (in a region with a public AMI), C(kms:DescribeKey), C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
+    C(ec2:DescribeSnapshots), C(ec2:GetImageBlockPublicAccessState) (in a region with a public AMI), C(kms:DescribeKey),
+    C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
     C(organizations:ListParents), with O(principal_names=true) C(organizations:DescribeAccount) and
     C(organizations:DescribeOrganizationalUnit), and, with O(shared_with_me=true), C(sts:GetCallerIdentity) (which needs no
     permission). The Organizations and KMS reads are optional: when denied, the module reports what it

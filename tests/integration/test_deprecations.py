@@ -13,8 +13,6 @@ message, and only while the installed amazon.aws is seen doing so (``test_the_ex
 checks it in-process, with ansible-core's own ``AnsibleModule`` as the control); anything else fails.
 docs/DEVELOPING.md ("amazon.aws and the ansible-core 2.23 deprecation") says what it means for users."""
 
-import contextlib
-import io
 import json
 import os
 import re

@@ -46,7 +46,7 @@ def org_condition(org, patterns):
     return condition
 
 
-def use_statement(patterns=None, actions=DEFAULT_ACTIONS, org=ORG):
+def use_statement(patterns=None, actions=tuple(DEFAULT_ACTIONS), org=ORG):
     """OrgShareUse-<org>: ``patterns`` None for the whole organization, else the sorted "<path>*" patterns."""
     return {"Sid": "OrgShareUse-" + org, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": list(actions), "Resource": "*",
             "Condition": org_condition(org, patterns)}
@@ -58,7 +58,7 @@ def grants_statement(patterns=None, org=ORG):
             "Condition": condition}
 
 
-def account_use_statement(accounts, actions=DEFAULT_ACTIONS):
+def account_use_statement(accounts, actions=tuple(DEFAULT_ACTIONS)):
     return {"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::%s:root" % a for a in accounts]},
             "Action": list(actions), "Resource": "*"}
 

@@ -203,7 +203,7 @@ def test_documented_iam_actions_are_the_ones_called(aws, run_module):
     ou = org_client.create_organizational_unit(ParentId=root_id, Name="apps")["OrganizationalUnit"]
     key_arn = _cmk(aws)
     image_id = plain_image(aws, volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
-    for public_image in [plain_image(aws) for _ in range(5)]:  # the default public AMIs quota, reached
+    for public_image in [plain_image(aws) for _n in range(5)]:  # the default public AMIs quota, reached
         share(aws, public_image, {"Group": "all"})
     candidate = plain_image(aws)
     aws.emulator.clear_calls()

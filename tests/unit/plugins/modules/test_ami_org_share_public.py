@@ -32,7 +32,7 @@ def _encrypted_image(aws, region=None):
 
 
 def _public_images(aws, count, region=None):
-    images = [plain_image(aws, region=region) for _ in range(count)]
+    images = [plain_image(aws, region=region) for _n in range(count)]
     for image_id in images:
         share(aws, image_id, {"Group": "all"}, region=region)
     return images

@@ -44,7 +44,7 @@ def org_condition(org, patterns):
     return condition
 
 
-def use_statement(patterns=None, actions=USE_ACTIONS, org=ORG):
+def use_statement(patterns=None, actions=tuple(USE_ACTIONS), org=ORG):
     return {"Sid": "OrgShareUse-" + org, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": list(actions), "Resource": "*",
             "Condition": org_condition(org, patterns)}
 
@@ -54,7 +54,7 @@ def grants_statement(patterns=None, org=ORG):
             "Condition": dict(org_condition(org, patterns), Bool={"kms:GrantIsForAWSResource": "true"})}
 
 
-def account_statements(accounts, actions=USE_ACTIONS, grants=True):
+def account_statements(accounts, actions=tuple(USE_ACTIONS), grants=True):
     roots = ["arn:aws:iam::%s:root" % a for a in accounts]
     statements = [{"Sid": "OrgShareAccountUse", "Effect": "Allow", "Principal": {"AWS": roots}, "Action": list(actions), "Resource": "*"}]
     if grants:
