@@ -47,16 +47,23 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The `ansible` wheel of one release (kept in .cache/wheels, downloaded once): its path on stdout.
+ansible_wheel() {
+  local version=$1 found
+  found=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$version-*.whl" | head -n1)
+  if [ -z "$found" ]; then
+    "$venv/bin/python" -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
+      -d "$cache/wheels" "ansible==$version" >&2
+    found=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$version-*.whl" | head -n1)
+    [ -n "$found" ] || { echo "bootstrap: the ansible $version wheel could not be downloaded" >&2; exit 1; }
+  fi
+  echo "$found"
+}
+
 # amazon.aws and community.aws from the `ansible` wheel
 colls="$cache/collections/ansible_collections"
 if [ ! -f "$colls/amazon/aws/MANIFEST.json" ] || [ ! -f "$colls/community/aws/MANIFEST.json" ]; then
-  whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$ansible_wheel_version-*.whl" | head -n1)
-  if [ -z "$whl" ]; then
-    "$venv/bin/python" -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
-      -d "$cache/wheels" "ansible==$ansible_wheel_version"
-    whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$ansible_wheel_version-*.whl" | head -n1)
-    [ -n "$whl" ] || { echo "bootstrap: the ansible $ansible_wheel_version wheel could not be downloaded" >&2; exit 1; }
-  fi
+  whl=$(ansible_wheel "$ansible_wheel_version")
   tmp=$(mktemp -d)
   "$venv/bin/python" - "$whl" "$tmp" <<'PY'
 import sys, zipfile
@@ -77,13 +84,7 @@ fi
 # from the last `ansible` release that carries it (awx.awx 24.6.1, the last AWX release; `ansible` 13 dropped it)
 awx_ansible_version=${AWX_ANSIBLE_VERSION:-12.3.0}
 if [ ! -f "$colls/awx/awx/MANIFEST.json" ]; then
-  whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$awx_ansible_version-*.whl" | head -n1)
-  if [ -z "$whl" ]; then
-    "$venv/bin/python" -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
-      -d "$cache/wheels" "ansible==$awx_ansible_version"
-    whl=$(find "$cache/wheels" -maxdepth 1 -name "ansible-$awx_ansible_version-*.whl" | head -n1)
-    [ -n "$whl" ] || { echo "bootstrap: the ansible $awx_ansible_version wheel could not be downloaded" >&2; exit 1; }
-  fi
+  whl=$(ansible_wheel "$awx_ansible_version")
   tmp=$(mktemp -d)
   "$venv/bin/python" - "$whl" "$tmp" <<'PY'
 import sys, zipfile
