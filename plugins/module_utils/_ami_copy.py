@@ -396,11 +396,18 @@ def find_copies(client, source_image_id, source_region):
     # from an instance of the source also names the source (SourceImageId, "created using CreateImage, CopyImage, or
     # CreateRestoreImageTask"), in the source's region; it has a SourceInstanceId ("only appears if the AMI was created
     # using CreateImage": Image in botocore's EC2 model), a copy has none: it is not a copy.
-    return [
-        i for i in images
-        if i.get("SourceImageId", source_image_id) == source_image_id and i.get("SourceImageRegion", source_region) == source_region
-        and not i.get("SourceInstanceId")
-    ]
+    return [i for i in images if is_copy_of(i, source_image_id, source_region, assume=True)]
+
+
+def is_copy_of(image, source_image_id, source_region, assume=False):
+    """Whether ``image`` is a copy of the source: it names the source and its region and was not made from an instance.
+
+    ``assume``: a field that is missing counts as agreeing (for images a ``source-image-id`` filter already chose)."""
+    missing = source_image_id if assume else None
+    if image.get("SourceImageId", missing) != source_image_id:
+        return False
+    missing = source_region if assume else None
+    return image.get("SourceImageRegion", missing) == source_region and not image.get("SourceInstanceId")
 
 
 def find_images_named(client, name):
@@ -582,9 +589,17 @@ class AmiCopier:
             )
         if copy is not None:
             return plan  # converged: the key is not described (a converged run pays nothing for it)
+        holders = find_images_named(client, dest.name)
+        # A concurrent run (another host of the same image, another job) may have made the copy since the lookup above:
+        # it holds the name and names the source. It is the copy, not a clash.
+        copy, late_failed, dummy = pick_copy([h for h in holders if is_copy_of(h, src_id, src_region)])
+        if copy is not None:
+            plan["copy"] = copy
+            plan["failed_image_ids"] = sorted(set(failed) | set(late_failed))
+            return plan
         if dest.kms_key_id:
             plan["key_arn"], plan["key_problem"] = self._check_key(index, dest)
-        for holder in find_images_named(client, dest.name):
+        for holder in holders:
             if holder["ImageId"] in failed:
                 # A failed copy of the source keeps its name: it has to go for the re-copy to take the name.
                 plan["deregister"].append(holder["ImageId"])

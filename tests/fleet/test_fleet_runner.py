@@ -62,6 +62,17 @@ def _org_paths_granted(kms, key_arn, sid):
     return sorted(statements[0]["Condition"]["ForAnyValue:StringLike"]["aws:PrincipalOrgPaths"])
 
 
+def _failures(stdout):
+    """The failed and ignored task results of a job's stdout (with the task each belongs to), for the message."""
+    lines = stdout.splitlines()
+    picked = []
+    for n, line in enumerate(lines):
+        if line.startswith(("fatal:", "failed:")) or "...ignoring" in line:
+            task = next((lines[k] for k in range(n, -1, -1) if lines[k].startswith("TASK [")), "")
+            picked.append(task + "\n" + line[:3000])
+    return "\n".join(picked) + "\n----\n"
+
+
 def test_fleet_through_ansible_runner(aws, pending_copies, tmp_path):
     fleet = build_fleet(aws.client, images=IMAGES)
     hosts = [h["host"] for h in fleet["hosts"]]
@@ -72,7 +83,7 @@ def test_fleet_through_ansible_runner(aws, pending_copies, tmp_path):
     # ---- first run: everything is copied, granted and shared ---------------------------------
     first = run_job(pdd, forks=FORKS, ident="1")
     stdout = open(os.path.join(pdd, "artifacts", "1", "stdout")).read()
-    assert (first.status, first.rc) == ("successful", 0), stdout[-5000:]
+    assert (first.status, first.rc) == ("successful", 0), _failures(stdout) + stdout[-3000:]
     assert first.stats["failures"] == {} and first.stats["dark"] == {}
     assert sorted(first.stats["ok"]) == sorted(hosts)
     # Every image changed something; the alias of an image may find everything done by its twin

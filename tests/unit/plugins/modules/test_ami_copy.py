@@ -411,3 +411,30 @@ def test_an_ami_baked_from_an_instance_of_the_source_is_not_a_copy(aws, run_modu
     assert copy_id != baked and by_region(result)[SOURCE_REGION]["created"] is True
     copy = ec2.describe_images(ImageIds=[copy_id])["Images"][0]
     assert copy["SourceImageId"] == src and "SourceInstanceId" not in copy
+
+
+def test_copy_made_by_a_concurrent_run_between_the_lookups_is_the_copy(aws, run_module, monkeypatch, pending_seconds):
+    """Two runs for one image (two inventory hosts, two jobs): the other run's copy appears after this run looked for
+    copies and before it looked for images holding the name. That copy is the copy (reported, not made again), not a
+    name clash."""
+    pending_seconds(1)
+    src = source_image(aws)
+    keys = region_keys(aws, ("us-west-2",))
+    other = {}
+    original = _ami_copy.find_copies
+
+    def find_copies_then_the_other_run_copies(client, source_image_id, source_region):
+        found = original(client, source_image_id, source_region)
+        if not other:
+            other["id"] = aws.client("ec2", "us-west-2").copy_image(
+                SourceImageId=src, SourceRegion=SOURCE_REGION, Name="golden-1", Encrypted=True, KmsKeyId=keys["us-west-2"]
+            )["ImageId"]
+        return found
+
+    monkeypatch.setattr(_ami_copy, "find_copies", find_copies_then_the_other_run_copies)
+    result = run_module("ami_copy", {"source_image_id": src, "source_region": SOURCE_REGION,
+                                     "regions": [{"region": "us-west-2", "kms_key_id": keys["us-west-2"]}]})
+    assert not result.failed, result.msg
+    assert by_region(result)["us-west-2"]["image_id"] == other["id"]
+    assert [c["ImageId"] for c in copies_in(aws, "us-west-2", src)] == [other["id"]]
+    assert result["changed"] is False
