@@ -219,6 +219,40 @@ def deregister_image(client, image_id):
     return True
 
 
+@EC2ErrorHandler.common_error_handler("describe the references to images {image_ids}")
+@retry
+def describe_image_references(client, image_ids):
+    """DescribeImageReferences for ``image_ids`` with every resource type (``IncludeAllResourceTypes``), every page:
+    the ``ImageReferences`` entries ({ImageId, ResourceType, Arn}) of the caller's resources that use the images."""
+    paginator = client.get_paginator("describe_image_references")
+    pages = paginator.paginate(ImageIds=list(image_ids), IncludeAllResourceTypes=True)
+    return pages.build_full_result().get("ImageReferences") or []
+
+
+@EC2ErrorHandler.common_error_handler("disable image {image_id}")
+@retry
+def disable_image(client, image_id):
+    """DisableImage (owner only): the AMI can no longer be launched, is private, and DescribeImages leaves it out."""
+    client.disable_image(ImageId=image_id)
+    return True
+
+
+@EC2ErrorHandler.common_error_handler("disable the deregistration protection of image {image_id}")
+@retry
+def disable_image_deregistration_protection(client, image_id):
+    """DisableImageDeregistrationProtection (after a protection enabled WithCooldown, DeregisterImage still fails for 24 h)."""
+    client.disable_image_deregistration_protection(ImageId=image_id)
+    return True
+
+
+@EC2ErrorHandler.deletion_error_handler("delete snapshot {snapshot_id}")
+@retry
+def delete_snapshot(client, snapshot_id):
+    """DeleteSnapshot; False when the snapshot is already gone."""
+    client.delete_snapshot(SnapshotId=snapshot_id)
+    return True
+
+
 @EC2ErrorHandler.common_error_handler("enable the deprecation of image {image_id}")
 @retry
 def enable_image_deprecation(client, image_id, deprecate_at):

@@ -178,6 +178,16 @@ options:
         C(organizations:ListParents) (an OU whose place cannot be read keeps the grant, as it may need it).
     type: bool
     default: false
+  unshared_image_ids:
+    description:
+      - With O(state=absent), AMIs whose shares do not count as needing a grant (see O(revoke_in_use)) because the same
+        run unshares them, for example the old versions M(orgshare.aws.ami_retire) retires. Check mode then predicts the
+        revocation that the run makes once those AMIs are unshared; without them it would predict the grants kept.
+      - An AMI listed here that is still shared when the key is revoked loses the grant its launches need; list only
+        AMIs the run unshares before it revokes.
+    type: list
+    elements: str
+    default: []
 notes:
   - >-
     Check mode is supported and predicts the result with the same keys as a real run (for each key of O(keys));
@@ -582,6 +592,9 @@ class Grant:
         self.paths = []
         self.revoke_org = True  # False: leave the organization's statements alone (another AMI needs them)
         self.keep_in_use = params["state"] == "absent" and not params.get("revoke_in_use")
+        self.unshared_image_ids = frozenset(
+            _check_unshared_image_id(v, "unshared_image_ids[%d]" % i) for i, v in enumerate(params.get("unshared_image_ids") or [])
+        )
         self.resolver = None
         self.verify_delay = params.get("verify_delay") or 0
         self.on_lost = params.get("on_lost_statements") or "fail"
@@ -641,6 +654,12 @@ class Grant:
 
 
 # ---- revocation keeps what another AMI still needs -------------------------------------------------
+
+
+def _check_unshared_image_id(value, option):
+    if not isinstance(value, str) or not _ec2.is_image_id(value.strip()):
+        raise GrantError("{0}: {1!r} is not an AMI id; expected the form ami-0123456789abcdef0".format(option, value))
+    return value.strip()
 
 
 class RegionImages:
@@ -770,7 +789,8 @@ def converge(client, key, region, grant, check_mode, diff, warnings, ec2=None):
     partition = key["Arn"].split(":")[1]
     kept = []
     if grant.keep_in_use and ec2 is not None:
-        org_needed, path_needed, account_needed, notes = in_use(grant, images_using_key(ec2, key["Arn"]), grant.resolver)
+        using = dict((i, p) for i, p in images_using_key(ec2, key["Arn"]).items() if i not in grant.unshared_image_ids)
+        org_needed, path_needed, account_needed, notes = in_use(grant, using, grant.resolver)
         grant, kept = narrowed(grant, org_needed, path_needed, account_needed)
         warnings.extend(notes)
         for item in kept:
@@ -946,6 +966,7 @@ def main():
         actions=dict(type="list", elements="str"),
         allow_grants=dict(type="bool", default=True),
         revoke_in_use=dict(type="bool", default=False),
+        unshared_image_ids=dict(type="list", elements="str", default=[]),
         allow_wildcard_actions=dict(type="bool", default=False),
         replace_modified_statements=dict(type="bool", default=False),
         drop_orphaned_principals=dict(type="bool", default=False),

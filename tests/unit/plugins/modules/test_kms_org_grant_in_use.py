@@ -150,3 +150,33 @@ def test_keys_with_state_absent_keep_per_key(aws, run_module, world):
     assert second["kept"] == [] and second["changed"] is True
     assert "OrgShareAccountUse" in sids(aws, world["key"])
     assert sids(aws, lonely) == ["Enable IAM User Permissions"]
+
+
+def test_unshared_image_ids_make_check_mode_predict_the_revocation_after_the_unshare(aws, run_module, world):
+    one, two = world["images"]
+    share(aws, one, ou=world["parent"], account=ACCOUNT)  # only the first AMI is shared
+    assert not grant(run_module, world).failed
+    aws.emulator.clear_calls()
+    # Check mode before the unshare: without the option the grant is kept for the first AMI ...
+    kept = run_module(MODULE, {"key_id": world["key"], "organization": world["org_id"], "organizational_units": [world["parent"]],
+                               "account_ids": [ACCOUNT], "state": "absent"}, check_mode=True)
+    assert kept["changed"] is False and [k["needed_by"] for k in kept["kept"]] == [[one], [one]]
+    # ... with it (the run unshares that AMI first), the revocation is predicted, and nothing is written
+    predicted = grant_check = run_module(MODULE, {"key_id": world["key"], "organization": world["org_id"],
+                                                  "organizational_units": [world["parent"]], "account_ids": [ACCOUNT],
+                                                  "state": "absent", "unshared_image_ids": [one]}, check_mode=True)
+    assert grant_check["changed"] is True and grant_check["kept"] == []
+    assert aws.write_calls() == []
+    assert sids(aws, world["key"]) == granted(world)
+    # the run as predicted: unshare, then revoke
+    share(aws, one, ou=world["parent"], account=ACCOUNT, remove=True)
+    result = grant(run_module, world, state="absent", unshared_image_ids=[one])
+    assert result["changed"] is predicted["changed"] is True
+    assert sids(aws, world["key"]) == ["Enable IAM User Permissions"]
+
+
+def test_unshared_image_ids_are_validated(aws, run_module, world):
+    aws.emulator.clear_calls()
+    result = grant(run_module, world, state="absent", unshared_image_ids=["ami-1"])
+    assert result.failed and "unshared_image_ids[0]: 'ami-1' is not an AMI id" in result.msg
+    assert aws.write_calls() == []
