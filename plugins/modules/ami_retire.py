@@ -58,7 +58,8 @@ options:
         type: str
       tags:
         description:
-          - Tags every AMI of the family has, as C({key: value}) (exact values).
+          - >-
+            Tags every AMI of the family has, as C({key: value}) (exact values).
         type: dict
         aliases: [tag]
   regions:
@@ -269,7 +270,9 @@ images:
       returned: failure
       type: str
 retired_image_ids:
-  description: The old versions retired by this run (or already retired), in every region; what to pass to kms_org_grant's O(orgshare.aws.kms_org_grant#module:unshared_image_ids).
+  description:
+    - The old versions retired by this run (or already retired), in every region.
+    - What to pass to kms_org_grant's O(orgshare.aws.kms_org_grant#module:unshared_image_ids).
   returned: always
   type: list
   elements: str
