@@ -3,14 +3,16 @@
 #
 #   scripts/integration-targets.sh [VENV] [--cloud-config FILE] [TARGET ...] [-- ANSIBLE_TEST_ARGS ...]
 #
-# Without --cloud-config (what make test runs): starts the AWS emulator (python -m orgshare_emulator serve)
-# with a seeded organization, writes tests/integration/cloud-config-aws.ini into the collection copy that
-# scripts/sync-collection.sh makes (.cache/collections/ansible_collections/orgshare/aws), pointing the targets
-# at the emulator (aws_endpoint_url) and naming the organization and an OU of the seed, and runs
-# `ansible-test integration` there for every target (or the TARGETs given), then stops the emulator.
-# With --cloud-config FILE: a real AWS account. FILE (see tests/integration/cloud-config-aws.ini.template) is
-# copied into the collection copy for the run and removed afterwards; no emulator is started.
-# See docs/integration-tests.md.
+# Without --cloud-config (what make test runs): starts the AWS emulator (python -m orgshare_emulator serve) with a
+# seeded organization, writes tests/integration/cloud-config-aws.ini pointing the targets at the emulator
+# (aws_endpoint_url) and naming the seed's organization, an OU and two accounts outside it, and runs
+# `ansible-test integration` for every target (or the TARGETs given), then stops the emulator.
+# With --cloud-config FILE: a real AWS account. FILE (see tests/integration/cloud-config-aws.ini.template) is used
+# as the cloud config for the run and removed from the copy afterwards; no emulator is started.
+# The run uses a copy of its own, .cache/integration/ansible_collections/orgshare/aws (the files git knows, as
+# scripts/sync-collection.sh copies them), next to links to the bootstrap's amazon.aws and community.aws: the shared
+# copy of sync-collection.sh is synced again by every make sanity / lint, which would remove the cloud config
+# (a file git does not know) in the middle of a run. See docs/integration-tests.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,18 +28,46 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --cloud-config) cloud_config=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 venv=$(cd "$venv" && pwd)
 py="$venv/bin/python"
-copy="$root/.cache/collections/ansible_collections/orgshare/aws"
-export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
+collections="$root/.cache/integration"
+copy="$collections/ansible_collections/orgshare/aws"
+export ANSIBLE_COLLECTIONS_PATH="$collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 export PATH="$venv/bin:$PATH"
 
-scripts/sync-collection.sh
+# The copy: tracked and untracked-but-not-ignored files; files gone from the tree are removed; tests/output is kept.
+mkdir -p "$copy"
+"$py" - "$root" "$copy" <<'PY'
+import filecmp, os, shutil, subprocess, sys
+root, dest = sys.argv[1:]
+listed = subprocess.run(["git", "ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=root,
+                        check=True, capture_output=True).stdout.decode().split("\0")
+files = {f for f in listed if f and os.path.isfile(os.path.join(root, f))}
+for f in files:
+    src, dst = os.path.join(root, f), os.path.join(dest, f)
+    if not (os.path.exists(dst) and filecmp.cmp(src, dst, shallow=False)):
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(src, dst)
+for base, dirs, names in os.walk(dest):
+    rel = os.path.relpath(base, dest)
+    if rel.split(os.sep)[0] == ".git" or rel == os.path.join("tests", "output") or rel.startswith(os.path.join("tests", "output", "")):
+        dirs[:] = []
+        continue
+    for n in names:
+        if os.path.normpath(os.path.join(rel, n)) not in files:
+            os.unlink(os.path.join(base, n))
+PY
+[ -d "$copy/.git" ] || git -C "$copy" init -q
+for dep in amazon/aws community/aws; do
+  [ -d "$root/.cache/collections/ansible_collections/$dep" ] || { echo "integration-targets: no $dep in .cache/collections (make venv)" >&2; exit 1; }
+  mkdir -p "$collections/ansible_collections/${dep%/*}"
+  ln -sfn "$root/.cache/collections/ansible_collections/$dep" "$collections/ansible_collections/$dep"
+done
 ini="$copy/tests/integration/cloud-config-aws.ini"
 work=$(mktemp -d "${TMPDIR:-/tmp}/orgshare-integration.XXXXXX")
 emulator_pid=""
