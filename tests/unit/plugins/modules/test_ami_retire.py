@@ -136,3 +136,44 @@ def test_a_region_that_cannot_be_read_fails_the_run_and_the_others_are_retired(a
     failed = [e for e in result["images"] if e.get("failed")]
     assert [(e["image_id"], e["region"]) for e in failed] == [(None, "eu-west-1")]
     assert (state_of(aws, v1), state_of(aws, v2)) == ("disabled", "disabled")
+
+
+def test_referenced_and_protected_versions_are_left_alone_unless_forced(aws, family, run_module):
+    v1, v2, v3, v4 = family["ids"]
+    ec2 = aws.client("ec2", REGION)
+    template = ec2.create_launch_template(LaunchTemplateName="uses-v1", LaunchTemplateData={"ImageId": v1})["LaunchTemplate"]
+    ec2.enable_image_deregistration_protection(ImageId=v2)
+    args = dict(ARGS, force=False, deregister=True)
+
+    aws.emulator.clear_calls()
+    result = run_module("ami_retire", args)
+    assert not result.failed, result.msg
+    entries = by_id(result)
+    assert entries[v1]["reason"] == "referenced" and entries[v1]["actions"] == []
+    assert [r["resource_type"] for r in entries[v1]["references"]] == ["ec2:LaunchTemplate"]
+    assert template["LaunchTemplateId"] in entries[v1]["references"][0]["arn"]
+    assert entries[v2]["reason"] == "protected" and entries[v2]["actions"] == []
+    assert result["changed"] is False and aws.write_calls() == []
+    assert permissions_of(aws, v1) == permissions_of(aws, v2) == sorted([family["ou_arn"], OTHER_ACCOUNT])
+    assert result["retired_image_ids"] == [] and result["key_revocations"] == []
+
+    forced = run_module("ami_retire", dict(args, force=True))
+    assert not forced.failed, forced.msg
+    entries = by_id(forced)
+    assert entries[v2]["actions"] == ["unshare", "disable_protection", "deregister", "delete_snapshots"]
+    assert (state_of(aws, v1), state_of(aws, v2), state_of(aws, v3)) == ("deregistered", "deregistered", "available")
+
+
+def test_a_failed_write_is_reported_and_its_version_is_not_counted_retired(aws, family, run_module):
+    v1, v2, v3, v4 = family["ids"]
+    aws.emulator.inject_faults(schedule={"DisableImage": ["denied"]})
+    try:
+        result = run_module("ami_retire", ARGS)
+    finally:
+        aws.emulator.clear_faults()
+    assert result.failed and "1 of 4 target(s) failed" in result.msg, result.msg
+    failed = [e["image_id"] for e in result["images"] if e.get("failed")]
+    assert len(failed) == 1 and failed[0] in (v1, v2)
+    assert failed[0] not in result["retired_image_ids"]
+    done = v2 if failed[0] == v1 else v1
+    assert state_of(aws, done) == "disabled" and done in result["retired_image_ids"]
