@@ -6,7 +6,7 @@
 
 A *behaviour* is one of:
 - a patch the emulator installs over moto (an assignment ``Class.attr = ...`` or a ``setattr(...)`` in an
-  ``apply()`` / ``_patch_*()`` function of emulator/orgshare_emulator/{ec2,kms,organizations}.py): the mutant
+  ``apply()`` / ``_patch_*()`` function of emulator/orgshare_emulator/{ec2,kms,organizations,ami_lifecycle}.py): the mutant
   leaves moto's own method in place;
 - a refusal (a ``raise`` in those modules): the mutant lets the request through.
 
@@ -34,7 +34,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join("emulator", "orgshare_emulator")
-MODULES = ("ec2.py", "kms.py", "organizations.py")
+MODULES = ("ec2.py", "kms.py", "organizations.py", "ami_lifecycle.py")
 PATCH_FUNCTIONS = ("apply", "_patch_")
 
 # (module, the statement's first line as written, stripped) -> why its removal is no behaviour change

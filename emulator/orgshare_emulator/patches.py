@@ -2,11 +2,14 @@
 
 - ``kms``: the AWS managed ``alias/aws/ebs`` key, key-policy validation, PolicyName default.
 - ``organizations``: only the management account or a delegated administrator may read the
-  organization's structure (others get AccessDeniedException).
+  organization's structure (others get AccessDeniedException); declarative policies for EC2
+  (DECLARATIVE_POLICY_EC2) and DescribeEffectivePolicy.
 - ``ec2``: AMIs with real block device mappings, encrypted snapshots, launch-permission
   validation and ResetImageAttribute, CopyImage (encryption, tags, client tokens, names,
   pending time), which AMIs of other accounts DescribeImages shows (public, or shared with the
   caller's account, organization or OUs).
+- ``ami_lifecycle``: DescribeImageReferences, deregistration protection (with its 24-hour cooldown), Allowed AMIs
+  (settings per account and region or from a declarative policy, ImageAllowed, the image-allowed filter, RunInstances).
 - ``ssm``: parameters of data type ``aws:ec2:image`` are validated asynchronously (the AMI must exist for
   the caller in the region); until then reads show the previous version, and a refused value is never stored.
 
@@ -26,7 +29,9 @@ _lock = threading.RLock()
 
 # service -> the patch modules it needs, in order (ec2's encrypted snapshots need the kms patches)
 # (Service Quotas answers the EC2 public AMI quota: patched in ec2)
-_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2"), "servicequotas": ("kms", "ec2"), "organizations": ("organizations",),
+# (ami_lifecycle patches over ec2's DescribeImages and SharedImage: after ec2)
+_NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2", "ami_lifecycle"), "servicequotas": ("kms", "ec2", "ami_lifecycle"),
+          "organizations": ("organizations",),
           # ssm validates aws:ec2:image values against the AMIs ec2's DescribeImages shows the caller
           "ssm": ("kms", "ec2", "ssm")}
 

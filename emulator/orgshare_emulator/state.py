@@ -10,7 +10,7 @@ another at import time for it (no import cycle).
   "block-new-sharing"). ``public_ami_quota`` / ``ami_sharing_quota``: the "Public AMIs" (5) and
   "AMI sharing" (1,000) quotas per Region, both adjustable in AWS (EC2 User Guide, "AMI quotas").
 - ``EC2``: bookkeeping that moto's reset does not know about (CopyImage client tokens, image block
-  public access per account and region), under ``EC2_LOCK``.
+  public access per account and region, the Allowed AMIs settings per account and region), under ``EC2_LOCK``.
 - ``SEED``: the last seed's answer (seed.py).
 
 ``reset()`` forgets the bookkeeping (not the knobs) when moto's state is reset.
@@ -25,7 +25,7 @@ CONFIG = {
     "ami_sharing_quota": 1000,
 }
 
-EC2 = {"client_tokens": {}, "image_block_public_access": {}}
+EC2 = {"client_tokens": {}, "image_block_public_access": {}, "allowed_images": {}}
 EC2_LOCK = threading.Lock()
 SEED = {"last": None}
 
@@ -34,4 +34,5 @@ def reset():
     with EC2_LOCK:
         EC2["client_tokens"] = {}
         EC2["image_block_public_access"] = {}
+        EC2["allowed_images"] = {}
     SEED["last"] = None
