@@ -30,6 +30,8 @@ amazon.aws's own ``module_utils/ec2.py`` image helpers are not used: their backo
 and they raise ``AnsibleEC2Error`` itself, which callers catching ``OrgShareEC2Error`` would miss.
 """
 
+import json
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -295,6 +297,14 @@ def put_key_policy(client, key_id, policy_text):
     client.put_key_policy(KeyId=key_id, PolicyName=KEY_POLICY_NAME, Policy=policy_text)
 
 
+@EC2ErrorHandler.common_error_handler("get the Allowed AMIs settings")
+@retry
+def get_allowed_images_settings(client):
+    """GetAllowedImagesSettings in the client's region: {State, ImageCriteria, ManagedBy} of the caller's account."""
+    answer = client.get_allowed_images_settings()
+    return dict((k, answer.get(k)) for k in ("State", "ImageCriteria", "ManagedBy"))
+
+
 # ---- STS -------------------------------------------------------------------------------------------
 
 
@@ -406,3 +416,37 @@ def delete_parameter(client, name):
     """DeleteParameter; False when the parameter is already gone."""
     client.delete_parameter(Name=name)
     return True
+
+
+@OrganizationsErrorHandler.common_error_handler("describe the effective EC2 declarative policy of account {account_id}")
+@retry
+def describe_effective_declarative_policy(client, account_id):
+    """The effective EC2 declarative policy of an account (DescribeEffectivePolicy, DECLARATIVE_POLICY_EC2) as a dict,
+    or None when it has none (EffectivePolicyNotFoundException)."""
+    try:
+        answer = client.describe_effective_policy(PolicyType="DECLARATIVE_POLICY_EC2", TargetId=account_id)
+    except client.exceptions.EffectivePolicyNotFoundException:
+        return None
+    return json.loads((answer.get("EffectivePolicy") or {}).get("PolicyContent") or "{}")
+
+
+@OrganizationsErrorHandler.common_error_handler("list the accounts of {parent_id}")
+@retry
+def list_accounts_under(client, parent_id):
+    """The ids of the accounts in a root or OU and every OU below it (ListAccountsForParent, ListOrganizationalUnitsForParent)."""
+    accounts, parents = [], [parent_id]
+    while parents:
+        parent = parents.pop()
+        pages = client.get_paginator("list_accounts_for_parent").paginate(ParentId=parent).build_full_result()
+        accounts.extend(a["Id"] for a in pages.get("Accounts") or [])
+        ous = client.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent).build_full_result()
+        parents.extend(o["Id"] for o in ous.get("OrganizationalUnits") or [])
+    return sorted(set(accounts))
+
+
+@OrganizationsErrorHandler.common_error_handler("list the accounts of the organization")
+@retry
+def list_accounts(client):
+    """The ids of every account of the caller's organization (ListAccounts)."""
+    return sorted(a["Id"] for a in client.get_paginator("list_accounts").paginate().build_full_result().get("Accounts") or [])
+

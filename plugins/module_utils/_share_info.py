@@ -322,6 +322,7 @@ def build_image(region, image, attribute, snapshots_by_id, keys, policies, ou_pa
         "creation_date": image.get("CreationDate"),
         "deprecation_time": image.get("DeprecationTime"),
         "last_launched_time": image.get("LastLaunchedTime"),
+        "image_allowed": image.get("ImageAllowed"),
         "tags": boto3_tag_list_to_ansible_dict(image.get("Tags") or []),
         "launch_permissions": lp,
         "snapshots": rows,

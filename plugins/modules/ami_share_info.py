@@ -34,7 +34,8 @@ description:
     V(deprecated) (its deprecation time has passed: other accounts no longer list it unless they ask for deprecated
     AMIs; launches by id still work) and
     V(key_policy_orphaned_principals) (the key policy names deleted IAM users or roles, so KMS refuses to write it
-    back and no grant can be changed). Disabled AMIs and other accounts' deprecated AMIs are included
+    back and no grant can be changed); with O(check_allowed_images), V(image_provider_not_allowed),
+    V(image_provider_not_allowed_audit_mode), V(image_not_allowed) and V(allowed_images_not_checked) (see there). Disabled AMIs and other accounts' deprecated AMIs are included
     (DescribeImages C(IncludeDisabled), C(IncludeDeprecated)). Each problem also carries the fields it is about
     (region, AMI, principal, account, key, snapshots), so that automation needs no prose parsing. With O(shared_with_me), snapshots the
     caller cannot see make a V(key_grant_unknown) problem (their keys could not be checked)."
@@ -108,6 +109,29 @@ options:
         C(organizations:DescribeOrganizationalUnit); the management account or a delegated administrator may), for
         reports meant for people; see RV(principal_names). A name that cannot be read is listed in
         RV(principal_names_unread) and never fails the module.
+    type: bool
+    default: false
+  check_allowed_images:
+    description:
+      - >-
+        Also check that the consumers' Allowed AMIs settings let them use each AMI (EC2 User Guide, "Control the
+        discovery and use of AMIs in Amazon EC2 with Allowed AMIs"). For the caller's AMIs, every account an AMI reaches
+        (its accounts, and the accounts of its OUs and organizations: C(organizations:ListAccountsForParent),
+        C(organizations:ListOrganizationalUnitsForParent), C(organizations:ListAccounts)) has its effective EC2
+        declarative policy read (C(organizations:DescribeEffectivePolicy); the management account or a delegated
+        administrator may), and an AMI its C(allowed_images_settings) do not allow is a problem
+        V(image_provider_not_allowed) (setting enabled: those accounts can neither see nor launch it) or
+        V(image_provider_not_allowed_audit_mode) (audit mode), naming the accounts in RV(images[].problems[].account_ids).
+      - >-
+        With O(shared_with_me=true), the caller's own settings decide (C(ec2:GetAllowedImagesSettings) in each region,
+        and C(ImageAllowed) of each AMI): an AMI they do not allow is a problem V(image_not_allowed). Under an enabled
+        setting, AMIs it does not allow are not listed by C(DescribeImages) at all.
+      - >-
+        What cannot be read (Organizations denied, a policy not readable) is a problem V(allowed_images_not_checked)
+        with the reason, never "allowed". An account's own settings, when no declarative policy sets them, can be read
+        only by that account; they are not checked from the owner's side, and an account outside the caller's
+        organization gets a note in RV(images[].notes) instead. RV(allowed_images_settings) shows what was
+        read.
     type: bool
     default: false
 notes:
@@ -191,6 +215,13 @@ images:
       returned: always
       type: str
       sample: "2025-01-01T00:00:00.000Z"
+    image_allowed:
+      description:
+        - C(ImageAllowed) as DescribeImages gives it - whether the caller's Allowed AMIs settings allow the AMI (set only
+          while those settings are enabled or in audit mode), or null.
+      returned: always
+      type: bool
+      sample: null
     last_launched_time:
       description:
         - When the AMI was last used to launch an instance, as DescribeImages gives it (AWS reports a launch with a delay of
@@ -317,7 +348,9 @@ images:
         code:
           description:
             - One of V(account_in_shared_org), V(aws_managed_key), V(key_grant_unknown), V(key_not_granted),
-              V(key_policy_unreadable), V(public).
+              V(key_policy_unreadable), V(key_policy_orphaned_principals), V(public), V(public_sharing_blocked),
+              V(disabled), V(deprecated), V(image_provider_not_allowed), V(image_provider_not_allowed_audit_mode),
+              V(image_not_allowed), V(allowed_images_not_checked).
           type: str
           returned: always
           sample: key_not_granted
@@ -353,6 +386,12 @@ images:
           type: list
           elements: str
           returned: for V(key_policy_unreadable)
+        account_ids:
+          description: The consumer accounts whose Allowed AMIs settings do not allow the AMI.
+          type: list
+          elements: str
+          returned: for V(image_provider_not_allowed) and V(image_provider_not_allowed_audit_mode)
+          sample: ["444455556666"]
         account_id:
           description: The account shared explicitly, for V(account_in_shared_org).
           type: str
@@ -375,6 +414,15 @@ images:
       type: list
       elements: str
       sample: ["Launch permissions are readable by the owner of the AMI only."]
+allowed_images_settings:
+  description:
+    - With O(check_allowed_images=true), the Allowed AMIs settings read - for the owner's side, per consumer account the
+      C(state) and C(criteria) (ImageCriterion list) its effective EC2 declarative policy sets, or null when none does;
+      with O(shared_with_me=true), per region the caller's C(State), C(ImageCriteria) and C(ManagedBy)
+      (GetAllowedImagesSettings), or null when not readable.
+  returned: with O(check_allowed_images=true)
+  type: dict
+  sample: {"444455556666": {"state": "enabled", "criteria": [{"ImageProviders": ["amazon"]}]}}
 failed_regions:
   description: The regions that could not be read, sorted, with the reason.
   returned: always
@@ -416,6 +464,7 @@ principal_names_unread:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _allowed_images
 from ansible_collections.orgshare.aws.plugins.module_utils._api import caller_account_id
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils._principals import OrganizationsResolver
@@ -436,6 +485,7 @@ def main():
         check_keys=dict(type="bool", default=True),
         allow_partial=dict(type="bool", default=False),
         principal_names=dict(type="bool", default=False),
+        check_allowed_images=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -465,6 +515,8 @@ def main():
             caller_account_id=me,
         )
         report = build_report(gatherer.run(), shared_with_me=params["shared_with_me"], check_keys=params["check_keys"])
+        if params["check_allowed_images"]:
+            report["allowed_images_settings"] = _allowed_images.add_to_report(report, organizations, ec2, params["shared_with_me"])
         if params["principal_names"]:
             report["principal_names"], report["principal_names_unread"] = read_principal_names(report["images"], organizations)
     except AnsibleAWSError as e:
