@@ -12,6 +12,9 @@
   (settings per account and region or from a declarative policy, ImageAllowed, the image-allowed filter, RunInstances).
 - ``ssm``: parameters of data type ``aws:ec2:image`` are validated asynchronously (the AMI must exist for
   the caller in the region); until then reads show the previous version, and a refused value is never stored.
+- ``ram``: resource shares of SSM parameters (Advanced ones of the owner's region only; organization / OU principals
+  once sharing with AWS Organizations is enabled; tags, filters, Associate/DisassociateResourceShare), and a
+  consumer's GetParameter of a parameter shared with it, by its ARN.
 
 apply() is idempotent; reset_state() forgets the emulator's own bookkeeping (state.py: client tokens, ...)
 when moto's state is reset.
@@ -33,10 +36,13 @@ _lock = threading.RLock()
 _NEEDS = {"kms": ("kms",), "ec2": ("kms", "ec2", "ami_lifecycle"), "servicequotas": ("kms", "ec2", "ami_lifecycle"),
           "organizations": ("organizations",),
           # ssm validates aws:ec2:image values against the AMIs ec2's DescribeImages shows the caller
-          "ssm": ("kms", "ec2", "ssm")}
+          "ssm": ("kms", "ec2", "ssm"),
+          # ram checks the SSM parameters it shares and the organization of its principals; it patches GetParameter
+          # (a consumer reads a shared parameter by its ARN) over ssm's own patch
+          "ram": ("kms", "ec2", "ssm", "ram")}
 
 
-def apply(services=("kms", "ec2", "organizations", "ssm")):
+def apply(services=("kms", "ec2", "organizations", "ssm", "ram")):
     """Apply the patches for ``services`` (default: all). Idempotent and thread-safe.
 
     The Emulator applies them lazily, on the first request for a service (importing moto.ec2
@@ -65,6 +71,9 @@ def ensure(service):
 
 def reset_state():
     state.reset()
+    from . import ram
+
+    ram.reset()
     try:
         from moto.organizations.models import organizations_backends
 

@@ -74,6 +74,10 @@ def parse_request(environ, body):
                 params = {}
         if "Action" in params:
             action = params["Action"][0]
+    if action is None and service == "ram":  # REST-JSON: the action is the path (/createresourceshare)
+        from .ram import ACTIONS
+
+        action = ACTIONS.get(environ.get("PATH_INFO", "").rstrip("/").lower())
     return service, action, region, access_key
 
 

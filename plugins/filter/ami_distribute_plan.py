@@ -113,6 +113,10 @@ def _stage_ssm_targets(inputs, targets=None):
     return d.ssm_targets(inputs, targets or [])
 
 
+def _stage_ssm_share_with(inputs, share_check=None):
+    return d.ssm_share_with(inputs, d.resolved_principals(inputs, _ran(share_check)))
+
+
 def _stage_deprecation_images(inputs, targets=None):
     return [{"image_id": t["image_id"], "region": t["region"]} for t in targets or []]
 
@@ -143,6 +147,7 @@ STAGES = {
     "shares": _stage_shares,
     "check_targets": _stage_check_targets,
     "ssm_targets": _stage_ssm_targets,
+    "ssm_share_with": _stage_ssm_share_with,
     "deprecation_images": _stage_deprecation_images,
     "result": _stage_result,
 }

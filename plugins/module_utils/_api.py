@@ -10,7 +10,7 @@
 Every function takes a boto3 client (never the module), retries with one policy (``retry``, below),
 and raises one ``AnsibleAWSError`` subclass per service: ``OrgShareEC2Error`` (an amazon.aws
 ``AnsibleEC2Error``), ``OrgShareKMSError``, ``OrgShareSTSError``, ``AnsibleOrganizationsError``, ``OrgShareServiceQuotasError``,
-``OrgShareSSMError``.
+``OrgShareSSMError``, ``OrgShareRAMError``.
 Where "it is not there" is an answer rather than a failure, the wrapper says so by its return value:
 
 - ``describe_images`` -> ``[]`` and ``get_image`` -> None: InvalidAMIID.NotFound / InvalidAMIID.Unavailable;
@@ -450,3 +450,59 @@ def list_accounts(client):
     """The ids of every account of the caller's organization (ListAccounts)."""
     return sorted(a["Id"] for a in client.get_paginator("list_accounts").paginate().build_full_result().get("Accounts") or [])
 
+
+# ---- AWS RAM (resource shares) ---------------------------------------------------------------------
+
+
+class OrgShareRAMError(AnsibleAWSError):
+    pass
+
+
+class RAMErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = OrgShareRAMError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("UnknownResourceException")
+
+
+@RAMErrorHandler.common_error_handler("find the resource shares named {name}")
+@retry
+def find_resource_shares(client, name):
+    """The caller's ACTIVE resource shares of that name in the client's region (GetResourceShares, every page)."""
+    paginator = client.get_paginator("get_resource_shares")
+    pages = paginator.paginate(resourceOwner="SELF", name=name, resourceShareStatus="ACTIVE")
+    return [s for s in pages.build_full_result().get("resourceShares") or [] if s.get("name") == name]
+
+
+@RAMErrorHandler.common_error_handler("read the associations of resource share {share_arn}")
+@retry
+def resource_share_associations(client, share_arn, association_type):
+    """The associated entities (``PRINCIPAL``: principals, ``RESOURCE``: resource ARNs) of a resource share that are
+    associated or being associated (GetResourceShareAssociations, every page), sorted."""
+    paginator = client.get_paginator("get_resource_share_associations")
+    pages = paginator.paginate(associationType=association_type, resourceShareArns=[share_arn])
+    found = pages.build_full_result().get("resourceShareAssociations") or []
+    return sorted(set(a["associatedEntity"] for a in found if a.get("status") in ("ASSOCIATING", "ASSOCIATED")))
+
+
+@RAMErrorHandler.common_error_handler("create resource share {request[name]}")
+@retry
+def create_resource_share(client, request):
+    """CreateResourceShare with ``request``; returns the ``resourceShare`` (resourceShareArn, name, ...)."""
+    return client.create_resource_share(**request)["resourceShare"]
+
+
+@RAMErrorHandler.common_error_handler("add principals and resources to resource share {share_arn}")
+@retry
+def associate_resource_share(client, share_arn, principals=None, resource_arns=None):
+    """AssociateResourceShare: adds ``principals`` and ``resource_arns`` (nothing is removed). False when both are empty."""
+    request = dict(resourceShareArn=share_arn)
+    if principals:
+        request["principals"] = list(principals)
+    if resource_arns:
+        request["resourceArns"] = list(resource_arns)
+    if len(request) == 1:
+        return False
+    client.associate_resource_share(**request)
+    return True

@@ -204,6 +204,10 @@ def validate_inputs(variables, argument_specs):
         if problem:
             raise DistributeError("%sssm_parameter: %r %s" % (PREFIX, out.get("ssm_parameter"), problem))
     out["ssm_parameter"] = name or None
+    out["ssm_share"] = bool(out.get("ssm_share"))
+    if out["ssm_share"] and not out["ssm_parameter"]:
+        raise DistributeError("%sssm_share: true needs %sssm_parameter (the parameter to share), e.g. /golden/al2023/latest"
+                              % (PREFIX, PREFIX))
     now = _deprecation.utc_now()
     for option in ("deprecate_at", "deprecate_previous_at"):
         value = (out.get(option) or "").strip()
@@ -230,6 +234,10 @@ def validate_inputs(variables, argument_specs):
     if (out.get("keep_newest") or 0) < 0:
         raise DistributeError("%skeep_newest: a number of versions, 0 or more (got %r)" % (PREFIX, out.get("keep_newest")))
     out["has_principals"] = has_principals(out)
+    if out["ssm_share"] and not out["has_principals"]:
+        raise DistributeError("%sssm_share: true shares the SSM parameter with the principals the AMIs are shared with, and "
+                              "none is given: set %sorganization_arns, %sorganizational_unit_arns or %saccount_ids"
+                              % (PREFIX, PREFIX, PREFIX, PREFIX))
     for k in ("profile", "access_key", "secret_key", "session_token", "endpoint_url"):
         out.pop("aws_" + k, None)  # never kept in a fact: the tasks read these variables themselves
     return out
@@ -534,8 +542,20 @@ def ssm_targets(inputs, targets):
     return [{"name": inputs["ssm_parameter"], "region": t["region"], "image_id": t["image_id"]} for t in targets]
 
 
+def ssm_share_with(inputs, principals):
+    """The ``share_with`` of ami_ssm_parameter with ``ami_distribute_ssm_share``: the principals the AMIs are shared with
+    (``principals``: bare ids resolved by the share check, or None, then the inputs' own, which the module resolves);
+    None without ``ami_distribute_ssm_share``. An empty kind is left out."""
+    if not inputs.get("ssm_share") or not inputs.get("ssm_parameter"):
+        return None
+    kinds = ("organization_arns", "organizational_unit_arns", "account_ids")
+    source = principals if principals is not None else inputs
+    return dict((k, list(source.get(k) or [])) for k in kinds if source.get(k))
+
+
 def ssm_outcome(ssm_run):
-    """({region: {name, version, changed}}, {region: reason}) from ami_ssm_parameter's result (None: not run)."""
+    """({region: {name, version, changed}}, {region: reason}) from ami_ssm_parameter's result (None: not run); a shared
+    parameter's entry also has ``arn`` (what consumers use) and ``resource_share`` (the RAM share's ARN)."""
     published, failed = {}, {}
     for entry in (ssm_run or {}).get("parameters") or []:
         region = entry.get("region")
@@ -543,6 +563,8 @@ def ssm_outcome(ssm_run):
             failed[region] = "the SSM parameter %s could not be published: %s" % (entry.get("name"), entry.get("msg"))
         else:
             published[region] = {"name": entry.get("name"), "version": entry.get("version"), "changed": bool(entry.get("changed"))}
+            if entry.get("resource_share"):
+                published[region].update(arn=entry.get("arn"), resource_share=entry["resource_share"].get("arn"))
     if (ssm_run or {}).get("failed") and not failed and not published:
         failed["*"] = "the SSM parameters could not be published: %s" % ssm_run.get("msg")
     return published, failed

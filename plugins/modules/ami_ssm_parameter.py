@@ -122,6 +122,68 @@ options:
       - How many seconds to wait for all written parameters together (AWS says the validation can take up to a few minutes).
     type: int
     default: 300
+  share_with:
+    description:
+      - >-
+        Share every parameter of the run with these principals through AWS RAM ("Working with shared parameters", AWS
+        Systems Manager User Guide): one resource share per region (per parameter name, or the one O(share_with.resource_share_name)
+        names), found again by its name on every run, created when missing (with the tag C(orgshare.aws:module=ami_ssm_parameter)),
+        and given only the principals and parameters it lacks (C(ram:AssociateResourceShare)); principals and parameters
+        someone else added stay. A converged run makes no write.
+      - >-
+        AWS shares only parameters of the Advanced tier, so O(share_with) makes every parameter C(Advanced) (O(tier) may be
+        left out; V(Standard) is refused). This is a write for a C(Standard) parameter and cannot be undone: AWS cannot
+        turn an Advanced parameter back into a Standard one (only delete it and create it anew, losing its history).
+        Advanced parameters are charged for ("Advanced parameters incur a charge", PutParameter C(Tier); AWS Systems
+        Manager pricing: per advanced parameter and month, and per API interaction, which launch templates and Auto
+        Scaling make each time they resolve the parameter); Standard ones are free.
+      - >-
+        Consumers read a shared parameter by its full ARN, not its name (RV(parameters[].arn); in launch templates
+        C(resolve:ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/NAME)), and only read it: they cannot change it.
+      - >-
+        A new share allows external principals (C(allowExternalPrincipals)) only when O(share_with.account_ids) is given
+        (accounts may be outside the organization); a share naming only organizations and OUs does not. An existing share
+        keeps its setting (a warning says when accounts are added to one that does not allow them: AWS refuses those outside
+        the organization).
+      - >-
+        Organizations and OUs can be named only once the organization's management account has enabled sharing with AWS
+        Organizations (C(aws ram enable-sharing-with-aws-organization), once per organization; AWS RAM User Guide); until
+        then AWS refuses the share, and the parameter fails with AWS's message.
+      - Only with O(state=present) and O(wait=true) (AWS knows a new parameter only once its value is validated). Every
+        principal is checked before any AWS call, as in M(orgshare.aws.ami_org_share).
+    type: dict
+    suboptions:
+      organization_arns:
+        description:
+          - Organizations, as ARNs (C(arn:aws:organizations::123456789012:organization/o-exampleorgid)); the caller's own
+            organization only (AWS RAM shares with the owner's organization and its OUs).
+          - A bare organization id is resolved to its ARN with C(organizations:DescribeOrganization), and an ARN of the
+            caller's organization must name its management account, as for M(orgshare.aws.ami_org_share).
+        type: list
+        elements: str
+        aliases: [org_arns]
+      organizational_unit_arns:
+        description:
+          - Organizational units, as ARNs (C(arn:aws:organizations::123456789012:ou/o-exampleorgid/ou-ab12-exampleouid)).
+          - A bare OU id is resolved with C(organizations:DescribeOrganizationalUnit) (management account or delegated
+            administrator).
+        type: list
+        elements: str
+        aliases: [ou_arns, org_unit_arns]
+      account_ids:
+        description:
+          - AWS account ids (12 digits, quoted in YAML).
+        type: list
+        elements: str
+      resource_share_name:
+        description:
+          - The name of the resource share that holds the run's parameters in each region (1 to 128 characters, letters,
+            digits, C(_ . -)).
+          - Default, one share per parameter name, named C(orgshare-ssm-<name's levels joined by ->-<8 hexadecimal digits of
+            the name>) (for example C(orgshare-ssm-golden-ami-latest-1a2b3c4d)), so that parameters shared with different
+            principals never share a resource share.
+          - Two ACTIVE shares of that name in a region are refused (the module does not guess).
+        type: str
 notes:
   - >-
     Check mode is supported: nothing is written and the result predicts the run (RV(parameters[].changed), the new version
@@ -133,7 +195,11 @@ notes:
     resource) for an existing parameter that is to be written or when O(description) or O(tier) is given (C(GetParameter)
     gives neither the tier nor the description); C(ec2:DescribeImages) before writing a new AMI id (AWS also needs it to
     validate the value: "To create an aws:ec2:image data type parameter, the user must have both ssm:PutParameter and
-    ec2:DescribeImages permissions"); C(ssm:PutParameter); and, with O(state=absent), C(ssm:DeleteParameter).
+    ec2:DescribeImages permissions"); C(ssm:PutParameter); and, with O(state=absent), C(ssm:DeleteParameter). With
+    O(share_with) also C(sts:GetCallerIdentity) (for the parameters' ARNs), C(ram:GetResourceShares),
+    C(ram:GetResourceShareAssociations), C(ram:CreateResourceShare) and C(ram:TagResource) (a new share, with its tag),
+    C(ram:AssociateResourceShare), and, when organizations or OUs are given, C(organizations:DescribeOrganization) (and
+    C(organizations:DescribeOrganizationalUnit) for a bare OU id).
   - >-
     Parameter versions: AWS keeps the last 100 versions of a parameter and each write makes a new one, so every change of
     AMI id is in the parameter's history; C(resolve:ssm:NAME:VERSION) pins a version.
@@ -146,6 +212,9 @@ seealso:
   - name: Native parameter support for Amazon Machine Image IDs
     description: How AWS validates parameters of data type aws:ec2:image.
     link: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-ec2-aliases.html
+  - name: Working with shared parameters
+    description: Sharing Advanced parameters through AWS RAM, and how consumers read them (by ARN).
+    link: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-shared-parameters.html
   - name: Requirements and constraints for parameter names
     description: The naming rules the module checks.
     link: https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html#sysman-parameter-name-constraints
@@ -184,6 +253,20 @@ EXAMPLES = r"""
       - {name: /golden/ami/latest, region: us-east-1, image_id: ami-0123456789abcdef0}
       - {name: /golden/ami/latest, region: eu-west-1, image_id: ami-0fedcba9876543210}
     tier: Advanced
+
+- name: Publish and share with the organization (each parameter becomes Advanced; one RAM share per region)
+  orgshare.aws.ami_ssm_parameter:
+    parameters:
+      - {name: /golden/ami/latest, region: us-east-1, image_id: ami-0123456789abcdef0}
+      - {name: /golden/ami/latest, region: eu-west-1, image_id: ami-0fedcba9876543210}
+    share_with:
+      organization_arns:
+        - arn:aws:organizations::111122223333:organization/o-exampleorgid
+  register: shared
+
+- name: The ARN consumers use in their launch templates (resolve:ssm:ARN)
+  ansible.builtin.debug:
+    msg: "{{ shared.parameters | items2dict(key_name='region', value_name='arn') }}"
 
 - name: Remove the parameter, but only if it still points at the AMI being retired
   orgshare.aws.ami_ssm_parameter:
@@ -228,10 +311,55 @@ validated:
   returned: with O(name) and O(state=present)
   type: bool
   sample: true
+arn:
+  description:
+    - The parameter's ARN, which consumers in other accounts must use to read it (C(resolve:ssm:ARN) in launch templates).
+  returned: with O(name) and O(share_with)
+  type: str
+  sample: arn:aws:ssm:eu-west-1:111122223333:parameter/golden/ami/latest
+resource_share:
+  description:
+    - The AWS RAM resource share that holds the parameter in its region, after the run (predicted in check mode).
+  returned: with O(name) and O(share_with)
+  type: dict
+  contains:
+    name:
+      description: The share's name.
+      returned: always
+      type: str
+      sample: orgshare-ssm-golden-ami-latest-1a2b3c4d
+    arn:
+      description: The share's ARN; null in check mode for a share that is still to be created.
+      returned: always
+      type: str
+      sample: arn:aws:ram:eu-west-1:111122223333:resource-share/4476c27d-8feb-4b21-afe9-7de23EXAMPLE
+    principals:
+      description: Every principal of the share after the run (the ones someone else added too), as RAM names them.
+      returned: always
+      type: list
+      elements: str
+      sample: ["arn:aws:organizations::111122223333:organization/o-exampleorgid"]
+    added_principals:
+      description: The principals this run added (to be added, in check mode).
+      returned: always
+      type: list
+      elements: str
+      sample: []
+    created:
+      description: Whether this run created the share (would create it, in check mode).
+      returned: always
+      type: bool
+      sample: false
+    allow_external_principals:
+      description: The share's C(allowExternalPrincipals).
+      returned: always
+      type: bool
+      sample: false
 diff:
   description:
     - The parameter before and after (C(image_id), C(version), and C(description) and C(tier) when they were read); an empty
-      dict for no parameter.
+      dict for no parameter. With O(share_with), also C(shared_with), the principals of its resource share (an empty list
+      when the parameter was not in it).
     - With O(parameters), a list of these, one per parameter that changes, each also with C(before_header) and
       C(after_header) naming the parameter and its region (so that C(ansible-playbook --diff) shows every change).
   returned: in diff mode
@@ -282,6 +410,15 @@ parameters:
       description: As RV(diff), for this parameter.
       returned: success, in diff mode
       type: dict
+    arn:
+      description: As RV(arn), for this parameter.
+      returned: success, with O(share_with)
+      type: str
+      sample: arn:aws:ssm:eu-west-1:111122223333:parameter/golden/ami/latest
+    resource_share:
+      description: As RV(resource_share), for this parameter.
+      returned: success, with O(share_with)
+      type: dict
     failed:
       description: True when this parameter could not be read, checked, written or validated.
       returned: failure
@@ -290,8 +427,9 @@ parameters:
     error_kind:
       description:
         - V(refused) when the parameter cannot be written as asked (another type or data type, a missing or disabled AMI,
-          C(tier=Standard) for an Advanced parameter), V(aws_error) when an AWS call failed (access denied, throttling past
-          the retries, ...) or the written version did not appear within O(wait_timeout).
+          C(tier=Standard) for an Advanced parameter, two resource shares of the name), V(aws_error) when an AWS call failed
+          (access denied, throttling past the retries, a share AWS refused, ...) or the written version did not appear within
+          O(wait_timeout).
       returned: failure
       type: str
       choices: [refused, aws_error]
@@ -311,12 +449,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _api
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
+from ansible_collections.orgshare.aws.plugins.module_utils import _principals as pr
+from ansible_collections.orgshare.aws.plugins.module_utils import _ram
 from ansible_collections.orgshare.aws.plugins.module_utils import _ssm
 from ansible_collections.orgshare.aws.plugins.module_utils import _targets
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
 PARAMETERS_OPTION = "parameters"
+SHARE_OPTION = "share_with"
 TARGET_KEYS = ("name", "region", "image_id")
 AMI_FORM = "expected the form ami-0123456789abcdef0"
 
@@ -328,6 +469,10 @@ POLL_DELAYS = (1, 2, 3, 5)  # then 5 s between rounds
 
 class ParameterError(OrgShareInputError):
     """A reason, found before the parameter's write, why it cannot be written or deleted as asked."""
+
+
+class NotSharedError(RuntimeError):
+    """A resource share AWS failed to read or write (error_kind aws_error)."""
 
 
 class NotValidatedError(RuntimeError):
@@ -369,6 +514,46 @@ def check_settings(params):
         )
     if params.get("wait_timeout") is not None and params["wait_timeout"] < 1:
         raise _targets.TargetError("wait_timeout: a number of seconds, at least 1 (got %r)" % params["wait_timeout"])
+    if params.get(SHARE_OPTION) is not None:
+        check_share_with(params)
+
+
+def check_share_with(params):
+    """The share_with option, checked without any AWS call (bare organization / OU ids are resolved later)."""
+    share = params[SHARE_OPTION]
+    if params.get("state") != "present":
+        raise _targets.TargetError("%s: only with state=present (it shares the parameters the run writes)" % SHARE_OPTION)
+    if params.get("tier") == "Standard":
+        raise _targets.TargetError(
+            "%s: AWS shares only Advanced parameters, so share_with makes every parameter Advanced; tier=Standard "
+            "contradicts it (leave tier out, or set tier: Advanced)" % SHARE_OPTION
+        )
+    if not params.get("wait"):
+        raise _targets.TargetError(
+            "%s: needs wait=true: AWS knows a new parameter only once its aws:ec2:image value is validated, and a "
+            "parameter it does not know cannot be shared" % SHARE_OPTION
+        )
+    if not any(share.get(kind) for kind in _ram.PRINCIPAL_KINDS):
+        raise _targets.TargetError(
+            "%s: name at least one principal in organization_arns, organizational_unit_arns or account_ids (e.g. %s)"
+            % (SHARE_OPTION, pr.EXAMPLE_ORG_ARN)
+        )
+    try:
+        for value in share.get("organization_arns") or []:
+            if not pr.is_organization_id(value):
+                pr.parse_organization_arn(value, SHARE_OPTION + ".organization_arns")
+        for value in share.get("organizational_unit_arns") or []:
+            if not pr.is_ou_id(value):
+                pr.parse_ou_arn(value, SHARE_OPTION + ".organizational_unit_arns")
+        for value in share.get("account_ids") or []:
+            pr.validate_account_id(value, SHARE_OPTION + ".account_ids")
+    except pr.PrincipalError as e:
+        raise _targets.TargetError(str(e))
+    name = share.get("resource_share_name")
+    if name is not None:
+        problem = _ram.share_name_problem(name)
+        if problem:
+            raise _targets.TargetError("%s.resource_share_name: %s" % (SHARE_OPTION, problem))
 
 
 def parse_single(params, region):
@@ -604,6 +789,87 @@ def wait_for_versions(ssm_clients, targets, timeout):
 # ---- the run --------------------------------------------------------------------------------------
 
 
+# ---- the RAM resource shares -----------------------------------------------------------------------
+
+
+def share_principals(share, clients, region):
+    """share_with's principals, validated, bare organization / OU ids resolved to ARNs (organizations:DescribeOrganization,
+    DescribeOrganizationalUnit), and an ARN of the caller's organization checked to name its management account."""
+    orgs, ous = share.get("organization_arns") or [], share.get("organizational_unit_arns") or []
+    resolver = pr.OrganizationsResolver(clients.client("organizations", region) if orgs or ous else None)
+    found = pr.normalise_principals(
+        organization_arns=["%s" % v for v in orgs] or None,
+        organizational_unit_arns=["%s" % v for v in ous] or None,
+        account_ids=share.get("account_ids") or None,
+        resolver=resolver,
+        check_management_account=bool(orgs or ous),
+    )
+    return _ram.principal_list(found)
+
+
+def _share_group(sharing, region, share_name, group, check_mode):
+    """Plan (and, unless in check mode, apply) one resource share: its plan and warnings."""
+    ram = sharing["ram"][region]
+    plan = _ram.plan_share(ram, share_name, sharing["principals"], [t["_arn"] for t in group])
+    if not check_mode:
+        _ram.apply_share(ram, plan)
+    return plan
+
+
+def share_entry(target, result, plan, diff):
+    """The parameter's entry with its ARN and its resource share (RV(parameters[].resource_share))."""
+    arn = target["_arn"]
+    result["arn"] = arn
+    result["resource_share"] = dict(name=plan["name"], arn=plan["arn"], principals=plan["principals"],
+                                    added_principals=plan["add_principals"], created=plan["create"] is not None,
+                                    allow_external_principals=plan["allow_external_principals"])
+    if plan["changed"]:
+        result["changed"] = True
+    if diff:
+        result.setdefault("diff", dict(before={}, after={}))
+        if result["diff"]["before"]:  # {} stays {}: there was no parameter
+            result["diff"]["before"]["shared_with"] = plan["before_principals"] if arn in plan["before_resources"] else []
+        result["diff"]["after"]["shared_with"] = plan["principals"]
+    return result
+
+
+def share_parameters(sharing, outcomes, check_mode, diff):
+    """Share every parameter that succeeded, one resource share per region and share name (concurrently): the outcomes
+    with each entry's ``arn`` and ``resource_share``, or the share's failure."""
+    ok = [o for o in outcomes if o.error is None]
+    if not ok:
+        return outcomes
+    account = _api.caller_account_id(sharing["sts"])
+    groups = {}
+    for outcome in ok:
+        target = outcome.target
+        target["_arn"] = _ram.parameter_arn(target["name"], target["region"], account)
+        key = (target["region"], sharing["name"] or _ram.default_share_name(target["name"]))
+        groups.setdefault(key, []).append(target)
+    keyed = [dict(region=k[0], name=k[1], targets=v) for k, v in groups.items()]
+    done = _targets.run_targets(lambda g: _share_group(sharing, g["region"], g["name"], g["targets"], check_mode), keyed)
+    by_index = {}
+    for outcome in done:
+        for target in outcome.target["targets"]:
+            by_index[target["index"]] = (outcome.target["name"], outcome.result, outcome.error)
+    out = []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            out.append(outcome)
+            continue
+        share_name, plan, error = by_index[outcome.target["index"]]
+        if error is not None:
+            message = "resource share %s: %s" % (share_name, _targets.error_text(error))
+            error = _ram.ShareError(message) if isinstance(error, ValueError) else NotSharedError(message)
+            out.append(_targets.Outcome(outcome.target, None, error))
+            continue
+        warning = _ram.external_accounts_warning(plan)
+        if warning and warning not in outcome.target["warnings"]:
+            outcome.target["warnings"].append(warning)
+        out.append(_targets.Outcome(outcome.target, share_entry(outcome.target, outcome.result, plan, diff), None))
+    return out
+
+
 def failed_entry(target, message):
     out = dict(name=target["name"], region=target["region"], image_id=target.get("image_id"), failed=True, msg=message)
     if target.get("_written") is not None:  # written, but not seen: the write happened
@@ -618,6 +884,13 @@ def run(module, targets):
     regions = sorted(set(t["region"] for t in targets))
     # Every client in this thread, from one boto3 session (sessions are not thread-safe; their clients are).
     clients = client_factory(module)
+    sharing = None
+    if params.get(SHARE_OPTION) is not None:
+        settings["tier"] = "Advanced"  # AWS shares only Advanced parameters
+        # the principals first (bare ids resolved, ARNs checked against the organization), before any parameter is read
+        sharing = dict(principals=share_principals(params[SHARE_OPTION], clients, module.region or regions[0]),
+                       name=params[SHARE_OPTION].get("resource_share_name"),
+                       ram=clients.clients("ram", regions), sts=clients.client("sts", module.region or regions[0]))
     ssm = clients.clients("ssm", regions)
     ec2 = clients.clients("ec2", regions) if settings["state"] == "present" else {}
 
@@ -632,6 +905,8 @@ def run(module, targets):
         for outcome in outcomes:
             if outcome.error is None and outcome.target.get("_written") is not None:
                 outcome.result["validated"] = True
+    if sharing is not None:
+        outcomes = share_parameters(sharing, outcomes, module.check_mode, module._diff)
     for target in targets:
         for warning in target["warnings"]:
             module.warn("%s: %s" % (_where(target), warning))
@@ -656,6 +931,15 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
+        share_with=dict(
+            type="dict",
+            options=dict(
+                organization_arns=dict(type="list", elements="str", aliases=["org_arns"]),
+                organizational_unit_arns=dict(type="list", elements="str", aliases=["ou_arns", "org_unit_arns"]),
+                account_ids=dict(type="list", elements="str"),
+                resource_share_name=dict(type="str"),
+            ),
+        ),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
