@@ -137,8 +137,15 @@ def test_absent_unshares_everything_and_keeps_the_amis(aws, world, run_playbook,
     aws.client("ec2", SOURCE).modify_image_attribute(
         ImageId=world["image_id"], Attribute="launchPermission", LaunchPermission={"Add": [{"UserId": "999988887777"}]}
     )
+    # check mode predicts the run: the removals and the key revocations made once the AMIs are unshared
+    aws.emulator.clear_calls()
+    # (a result file of its own: the play's copy of the result then changes in both runs)
+    predicted = run_playbook(PLAY, dict(v, ami_distribute_state="absent", result_file=str(tmp_path / "predicted.json")), check=True)
+    assert predicted.returncode == 0, predicted.stdout[-4000:]
+    assert aws.write_calls() == []
     gone = run_playbook(PLAY, dict(v, ami_distribute_state="absent"))
     assert gone.returncode == 0, gone.stdout[-4000:]
+    assert recap(predicted)["changed"] == recap(gone)["changed"] > 0
     for region, image_id in targets:
         expected = ["999988887777"] if region == SOURCE else []
         assert launch_permissions(aws, region, image_id) == expected
