@@ -92,8 +92,8 @@ options:
     type: str
   tier:
     description:
-      - The parameter tier. C(Advanced) parameters can be shared with other accounts (AWS RAM) and cost money; C(Standard)
-        ones cannot be shared.
+      - The parameter tier. C(Advanced) parameters can be shared with other accounts (AWS RAM, see O(share_with)) and cost
+        money; C(Standard) ones cannot be shared.
       - Not given, a new parameter is C(Standard) and an existing one keeps its tier.
       - V(Advanced) turns a C(Standard) parameter into an C(Advanced) one (a write). AWS cannot turn an C(Advanced) parameter
         back into a C(Standard) one, so V(Standard) for an C(Advanced) parameter is refused before any write.
@@ -189,17 +189,20 @@ notes:
     Check mode is supported: nothing is written and the result predicts the run (RV(parameters[].changed), the new version
     as the current version plus one, or 1 for a new parameter). Diff mode shows each parameter's AMI id and version before
     and after (with O(parameters), a list of diffs, one per changed parameter, each headed with its name and region).
+    With O(share_with), RV(resource_share) is the prediction too (its C(arn) null for a share still to be created), and
+    the diff shows C(shared_with), the principals of the parameter's share.
   - The module is idempotent; a second run with the same options reports no change and makes no write.
   - >-
     IAM permissions: the module calls C(ssm:GetParameter); C(ssm:DescribeParameters) (which cannot be limited to a
     resource) for an existing parameter that is to be written or when O(description) or O(tier) is given (C(GetParameter)
     gives neither the tier nor the description); C(ec2:DescribeImages) before writing a new AMI id (AWS also needs it to
     validate the value: "To create an aws:ec2:image data type parameter, the user must have both ssm:PutParameter and
-    ec2:DescribeImages permissions"); C(ssm:PutParameter); and, with O(state=absent), C(ssm:DeleteParameter). With
-    O(share_with) also C(sts:GetCallerIdentity) (for the parameters' ARNs), C(ram:GetResourceShares),
-    C(ram:GetResourceShareAssociations), C(ram:CreateResourceShare) and C(ram:TagResource) (a new share, with its tag),
-    C(ram:AssociateResourceShare), and, when organizations or OUs are given, C(organizations:DescribeOrganization) (and
-    C(organizations:DescribeOrganizationalUnit) for a bare OU id).
+    ec2:DescribeImages permissions"); C(ssm:PutParameter); and, with O(state=absent), C(ssm:DeleteParameter).
+  - >-
+    Sharing: with O(share_with) the module also calls C(sts:GetCallerIdentity) (for the parameters' ARNs),
+    C(ram:GetResourceShares), C(ram:GetResourceShareAssociations), C(ram:CreateResourceShare) and C(ram:TagResource) (a new
+    share, with its tag), C(ram:AssociateResourceShare), and, when organizations or OUs are given,
+    C(organizations:DescribeOrganization) (and C(organizations:DescribeOrganizationalUnit) for a bare OU id).
   - >-
     Parameter versions: AWS keeps the last 100 versions of a parameter and each write makes a new one, so every change of
     AMI id is in the parameter's history; C(resolve:ssm:NAME:VERSION) pins a version.

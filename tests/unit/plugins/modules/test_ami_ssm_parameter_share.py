@@ -10,8 +10,11 @@ PutParameter ``Tier`` (an Advanced parameter cannot be made Standard again); AWS
 resources" (sharing with the organization or OUs needs EnableSharingWithAwsOrganization; RAM is regional).
 Unverified emulator details (error codes of refused shares, ASSOCIATING) are not pinned here."""
 
+import re
+
 import botocore.exceptions
 import pytest
+import yaml
 
 from orgshare_emulator.fixtures import credentials_for, make_image
 
@@ -183,7 +186,7 @@ def test_one_named_share_holds_several_parameters_of_a_region(aws, run_module, o
 def test_two_shares_of_the_name_are_refused_naming_both(aws, run_module, org):
     ami = image(aws)
     ram = aws.client("ram")
-    arns = sorted(ram.create_resource_share(name="golden-amis")["resourceShare"]["resourceShareArn"] for _ in range(2))
+    arns = sorted(ram.create_resource_share(name="golden-amis")["resourceShare"]["resourceShareArn"] for dummy in range(2))
     aws.emulator.clear_calls()
     result = run_module(MODULE, {"name": NAME, "image_id": ami,
                                  "share_with": {"organization_arns": [org.arn], "resource_share_name": "golden-amis"}})
@@ -221,3 +224,22 @@ def test_bad_share_with_fails_before_any_call(aws, run_module, extra, expected):
     assert result.failed
     assert expected in result.msg
     assert aws.emulator.calls == []
+
+
+def test_the_documented_sharing_actions_are_the_actions_called(aws, run_module, org):
+    from ansible_collections.orgshare.aws.plugins.modules import ami_ssm_parameter
+
+    doc = yaml.safe_load(ami_ssm_parameter.DOCUMENTATION)
+    (text,) = [n for n in doc["notes"] if n.startswith("Sharing: with O(share_with)")]
+    documented = set(re.findall(r"C\(([a-z0-9-]+:[A-Za-z]+)\)", text))
+    assert documented == {"sts:GetCallerIdentity", "ram:GetResourceShares", "ram:GetResourceShareAssociations",
+                          "ram:CreateResourceShare", "ram:TagResource", "ram:AssociateResourceShare",
+                          "organizations:DescribeOrganization", "organizations:DescribeOrganizationalUnit"}
+    ami = image(aws)
+    aws.emulator.clear_calls()
+    share_with = {"organization_arns": [org.id], "organizational_unit_arns": [org.prod["Id"]]}  # bare ids, resolved
+    assert not run_module(MODULE, {"name": NAME, "image_id": ami, "share_with": share_with}).failed
+    assert not run_module(MODULE, {"name": NAME, "image_id": ami, "share_with": dict(share_with, account_ids=[org.member])}).failed
+    called = set("%s:%s" % (c["service"], c["action"]) for c in aws.emulator.calls if c["service"] != "ssm" and c["service"] != "ec2")
+    # ram:TagResource is the permission CreateResourceShare with tags needs (not a call of its own)
+    assert called == documented - {"ram:TagResource"}
