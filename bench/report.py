@@ -215,6 +215,7 @@ def console_summary(results):
         value, hi, lo = b2_scale(results, side)
         if hi is not None:
             lines.append("B2 %s at %d regions / at %d regions: %s" % (side, hi, lo, fmt(value, "%.2f")))
+    lines += retire_console(results)
     fleet = results.get("fleet")
     if fleet:
         if fleet.get("rounds"):
@@ -267,6 +268,11 @@ def failures(results):
         for i, r in enumerate(entry["runs"]):
             for side in ("ours", "anchor"):
                 add("scale B3 %s AMIs run %d, %s" % (n, i + 1, SIDE_NAMES[side]), r[side])
+    for scenario, runs in ((results.get("retire") or {}).get("runs") or {}).items():
+        for i, r in enumerate(runs):
+            for side in ("ours", "anchor"):
+                for phase in ("first", "rerun"):
+                    add("retirement %s run %d, %s, %s" % (scenario, i + 1, SIDE_NAMES[side], "first run" if phase == "first" else "re-run"), r[side][phase])
     fleet = results.get("fleet") or {}
     if fleet.get("error"):
         out.append("fleet comparison: %s" % fleet["error"])
@@ -529,9 +535,10 @@ def markdown(results, plot_name=None):
         "## Reproduce",
         "",
         "```",
-        "make bench OLD=PATH   # = .venv/bin/python bench/run.py --old-collection PATH (about 50 min; writes this page and performance.png)",
-        "make bench            # the same without the side 'old' and the fleet comparison (about 35 min)",
+        "make bench OLD=PATH   # = .venv/bin/python bench/run.py --old-collection PATH (about 85 min; writes this page and performance.png)",
+        "make bench            # the same without the side 'old' and the fleet comparison (about 70 min, 35 of them the retirement)",
         "make bench-smoke      # = .venv/bin/python bench/run.py --smoke (a minute or two; part of the test command)",
+        ".venv/bin/python bench/run.py --only retire   # the retirement alone: rewrites only its section of this page (about 35 min)",
         ".venv/bin/python bench/run.py --quick --old-collection PATH   # reduced sizes, for development (about 8 min)",
         "```",
         "",
@@ -702,6 +709,7 @@ def markdown(results, plot_name=None):
     elif d:
         lines += ["## B1 / B2 by number of regions", "", "No scale runs in this run; the measurement at %d regions:" % d["regions"], ""]
         lines += region_tables(results)
+    lines += retire_section(results)
     lines += fleet_compare_section(results)
     lines += fleet_section()
     f = failures(results)
@@ -749,6 +757,164 @@ def fleet_compare_section(results):
     lines += ["Ours / old: **%.2f** (median over %d round(s): %s)." % (
         fleet["ratio_ours_other"], len(fleet["rounds"]), ", ".join("%.2f" % r["ratio_ours_other"] for r in fleet["rounds"])), ""]
     return lines
+
+
+# ---- the retirement (bench/retire.py) ----------------------------------------------------------------------
+RETIRE_SCENARIOS = {
+    "unshare": "default retirement: ours unshares and disables, the anchor only unshares",
+    "deregister": "deregistration: deregister and delete the snapshots",
+}
+
+
+def retire_console(results):
+    r = results.get("retire")
+    if not r or not r.get("summary"):
+        return []
+    lines = []
+    for scenario, s in r["summary"].items():
+        for phase, title in (("first", "first run"), ("rerun", "re-run")):
+            p = s[phase]
+            lines.append("retire %-10s %-9s ours %-16s anchor %-16s ours/anchor %s   calls (writes) ours %s anchor %s; module processes ours %s anchor %s" % (
+                scenario, title, fmt_s(p["ours"]["wall"]), fmt_s(p["anchor"]["wall"]), fmt_ratio(p["ratio"]),
+                _calls_writes(p["ours"]["calls"], p["ours"]["writes"]), _calls_writes(p["anchor"]["calls"], p["anchor"]["writes"]),
+                fmt_n(p["ours"]["modules"]), fmt_n(p["anchor"]["modules"])))
+    return lines
+
+
+def _retire_actions(runs):
+    """[API action, ours first, ours re-run, anchor first, anchor re-run] of the first measurement."""
+    pair = runs[0]
+    cols = [(side, phase) for side in ("ours", "anchor") for phase in ("first", "rerun")]
+    names = sorted({a for side, phase in cols if pair[side][phase].get("calls") for a in pair[side][phase]["calls"]["by_action"]})
+    rows = [[name] + [pair[side][phase]["calls"]["by_action"].get(name, "") if pair[side][phase].get("calls") else "" for side, phase in cols]
+            for name in names]
+    rows.append(["**total**"] + ["**%d**" % pair[side][phase]["calls"]["total"] if pair[side][phase].get("calls") else "–" for side, phase in cols])
+    return ["API call", "orgshare.aws first", "orgshare.aws re-run", "anchor first", "anchor re-run"], rows
+
+
+def _retire_modules(run):
+    """'orgshare.aws.ami_retire 2, orgshare.aws.kms_org_grant 0' — module processes per module of one run."""
+    acc = {}
+    for _task, action, n in (run.get("processes") or {}).get("by_task") or []:
+        acc[action] = acc.get(action, 0) + n
+    return ", ".join("%s %d" % (_short(k), v) for k, v in sorted(acc.items())) or "none"
+
+
+def retire_section(results):
+    """The retirement section, between retire.BEGIN and retire.END (so that `--only retire` can replace it alone)."""
+    import retire
+
+    r = results.get("retire")
+    title = "## Retirement: the old versions of a family of AMIs"
+    if not r:
+        cfg = results["meta"]["config"]
+        why = "not in `--only`" if "retire" not in (cfg.get("only") or []) else "the benchmark broke off before it"
+        return [retire.BEGIN, title, "", "Not measured in this run (%s)." % why, "", retire.END, ""]
+    meta = results["meta"]
+    m = meta["machine"]
+    cfg = meta["config"]
+    n_regions = len(r["regions"])
+    old_per_region = max(r["versions"] - r["keep_newest"], 0)
+    force = bool(r.get("force"))
+    lines = [retire.BEGIN, title, ""]
+    lines += ["%d versions of one family (`golden-base-001` …, one second apart) in each of %d regions (%s), each shared with an OU" % (
+        r["versions"], n_regions, ", ".join(r["regions"])),
+        "and an account, unencrypted; keep the newest %d per region, so %d old versions in all. %g ms per request." % (
+        r["keep_newest"], old_per_region * n_regions, r["latency_ms"]), ""]
+    lines += ["- **orgshare.aws**: `ansible-playbook orgshare.aws.retire` with `retire_family: {name_prefix: golden-base-}`,",
+              "  `retire_keep_newest`, `retire_regions` and otherwise its defaults%s: the plan in check mode" % (
+                  " but `retire_force=true` (`--retire-force`)" if force else ""),
+              "  (`orgshare.aws.ami_retire`, which also reads %severy old version's deregistration protection), then the" % (
+                  "" if force else "the references to every old version (`DescribeImageReferences`) and "),
+              "  same module for real, then `orgshare.aws.kms_org_grant` per key to revoke (none here: the images are unencrypted).",
+              "- **anchor** (`bench/anchor/retire.yml`, amazon.aws only): `amazon.aws.ec2_ami_info` per region with a name filter,",
+              "  `sort(attribute='creation_date', reverse=true)`, all but the newest N, then `amazon.aws.ec2_ami` per old version.",
+              "  amazon.aws has no module that disables an AMI or reads its references: the anchor does neither."]
+    if force:
+        lines += ["- `retire_force=true`: no `DescribeImageReferences`, which the anchor does not make either. With the default",
+                  "  (`false`) ours failed at this scale when this run was made: `ami_retire` sends every old version of a region",
+                  "  in one `DescribeImageReferences` call, which takes at most 10 `ImageIds` (botocore's EC2 model; the emulator",
+                  "  refuses more, `InvalidParameterValue`), so a region with more than 10 old versions fails in the plan step."]
+    lines += ["- **Scenarios**: *unshare* — ours with its defaults (remove every launch permission, then disable) against the",
+              "  anchor's `ec2_ami` with `state: present` and `launch_permissions` of empty lists (which removes every one): the",
+              "  anchor only unshares. *deregister* — ours with `retire_deregister=true` (its snapshots deleted by default) against",
+              "  the anchor's `ec2_ami` with `state: absent, delete_snapshot: true`.",
+              "- **Checked after every run** (the AWS state, read from the emulator): the kept versions available, shared with",
+              "  the OU and the account as before, their snapshots kept; *unshare*: every old version still registered and without",
+              "  a launch permission, and on our side disabled; *deregister*: every old version and its snapshots gone.",
+              "- Per scenario, each side gets a fresh world in its own emulator; the first runs of both sides run back to back, then",
+              "  the converged re-runs; the order of the sides alternates from one scenario to the next.",
+              ""]
+    only = retire_only_results(results)
+    if cfg["profile"] != "full":
+        lines += ["> **These numbers are from a `--%s` run (reduced sizes), not the full benchmark.**" % cfg["profile"], ""]
+    lines += ["Reproduce this section alone: `.venv/bin/python bench/run.py --only retire%s` (it rewrites only the part of this" % (
+        " --retire-force" if force else ""),
+        "page between its begin/end comments; a whole `bench/run.py` run measures it too, with the playbook's defaults).", "",
+        "The machine is shared: a wall time includes whatever else ran at the time (the 1-min load average before each run is",
+        "in the table); the API calls and module processes do not depend on it.", ""]
+    lines += ["Measured by `%s`%s; %s, %s, %s × %s, 1-min load before each run %s; %d measurement(s) per scenario." % (
+        public_command(meta["command"]), " (this section only: the rest of the page is from another run)" if only else "",
+        describe_tree((meta.get("sides") or {}).get("ours")) if (meta.get("sides") or {}).get("ours") else m.get("git_commit") or "?",
+        m["date"], m["cpu_count"], m["cpu_model"], fmt_load([x.get("load_before") for runs in r["runs"].values() for p in runs
+                                                             for side in ("ours", "anchor") for x in (p[side]["first"], p[side]["rerun"])
+                                                             if x.get("load_before") is not None]), r["repeat"]), ""]
+    s = r.get("summary") or {}
+    rows = []
+    # the load after each run (recorded since the first full run of this section)
+    has_after = any(q[side][phase].get("load_after") is not None for runs in r["runs"].values() for q in runs
+                    for side in ("ours", "anchor") for phase in ("first", "rerun"))
+    for scenario in retire.SCENARIOS:
+        if scenario not in s:
+            continue
+        for phase, what in (("first", "first run"), ("rerun", "converged re-run")):
+            p = s[scenario][phase]
+            for side in ("ours", "anchor"):
+                x = p[side]
+                wall = fmt_s(x["wall"]) if x["wall"] else ("failed" if x["failures"] else "not measured")
+                runs = [q[side][phase] for q in r["runs"][scenario] if q[side][phase].get("ok")]
+                load = fmt(_median(stats_of([q.get("load_before") for q in runs])), "%.1f")
+                if has_after:
+                    load += " / %s" % fmt(_median(stats_of([q.get("load_after") for q in runs])), "%.1f")
+                rows.append(["%s, %s" % (scenario, what), SIDE_NAMES[side], wall, fmt_ratio(p["ratio"]) if side == "ours" else "",
+                             fmt_n(x["calls"]), fmt_n(x["reads"]), fmt_n(x["writes"]), fmt_n(x["modules"]),
+                             ", ".join(x["changed_tasks"]) or "none", "yes" if x["verified"] and not x["failures"] else "**no**", load])
+    lines += [_table(["scenario", "side", "wall time", "ours / anchor", "API calls", "reads", "writes", "module processes", "tasks changed",
+                      "AWS state checked", "1-min load before / after" if has_after else "1-min load before"], rows), ""]
+    for scenario in retire.SCENARIOS:
+        runs = r["runs"].get(scenario) or []
+        if not runs:
+            continue
+        pair = runs[0]
+        lines += ["### Retirement, %s (%s)" % (scenario, RETIRE_SCENARIOS[scenario]), ""]
+        facts = []
+        for side in ("ours", "anchor"):
+            for phase in ("first", "rerun"):
+                run = pair[side][phase]
+                if run.get("skipped") or not run.get("ok"):
+                    continue
+                states = ", ".join("%d %s" % (v, k) for k, v in sorted((run.get("old_states") or {}).items())) or "–"
+                facts.append("- %s %s: module processes %s; the old versions after it: %s." % (
+                    SIDE_NAMES[side], "first run" if phase == "first" else "re-run", _retire_modules(run), states))
+        lines += facts + [""]
+        header, rows = _retire_actions(runs)
+        lines += [_table(header, rows), ""]
+        lines += _time_table([("%s, %s" % (SIDE_NAMES[side], "first run" if phase == "first" else "converged re-run"), pair[side][phase])
+                              for side in ("ours", "anchor") for phase in ("first", "rerun") if pair[side][phase].get("tasks")])
+    f = [x for x in failures({"meta": meta, "retire": r}) if x.startswith("retirement")]
+    if f:
+        lines += ["Failures and wrong results of the retirement:", ""] + ["- %s" % x.replace("\n", " ")[:600] for x in f] + [""]
+    return lines + [retire.END, ""]
+
+
+def stats_of(values):
+    """{median} of the values that are there, or None."""
+    values = sorted(v for v in values if v is not None)
+    return {"median": statistics.median(values)} if values else None
+
+
+def retire_only_results(results):
+    return results["meta"]["config"].get("only") == ["retire"]
 
 
 FLEET_RESULTS = os.path.join(BENCH, "results", "fleet-forks.json")

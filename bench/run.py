@@ -6,9 +6,11 @@
     .venv/bin/python bench/run.py --smoke                # the smallest run, used by tests/bench/test_bench_smoke.py
 
 B1 first distribution, B2 its converged re-run, B3 audit, B4 API calls per module and region, the
-scale runs (B1 and B2 over region counts, B3 over AMI counts) and, with --old-collection, the fleet
-job at forks 1 against the other tree (bench/fleet_forks.py --compare; --no-fleet skips it). See
-docs/performance.md.
+scale runs (B1 and B2 over region counts, B3 over AMI counts), the retirement of the old versions of
+a family of AMIs (bench/retire.py: 50 versions in 4 regions, orgshare.aws.retire against
+bench/anchor/retire.yml; `--only retire` runs it alone and rewrites only its section of
+docs/performance.md) and, with --old-collection, the fleet job at forks 1 against the other tree
+(bench/fleet_forks.py --compare; --no-fleet skips it). See docs/performance.md.
 
 The sides of B1/B2: 'ours', a copy of the working tree taken at the start (others may edit the
 tree during the run; the commit and any local changes are recorded), or the tree --collection
@@ -41,6 +43,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import retire  # noqa: E402
 from collections_tree import link_collections  # noqa: E402
 from harness import AUDIT_REGIONS, BENCH, OWNER_ACCOUNT_ID, ROOT, SOURCE_REGION, TARGET_REGIONS, log  # noqa: E402
 
@@ -52,15 +55,21 @@ AUDIT_ANCHOR = os.path.join(BENCH, "anchor", "audit.yml")
 SIDES = ("ours", "old", "anchor")
 AUDIT_SIDES = ("ours", "anchor")
 FLEET = os.path.join(BENCH, "fleet_forks.py")
+# the sections --only names (b1 is B1, B2 and B4)
+ALL_SECTIONS = "b1,b3,scale,fleet,retire"
 
 PROFILES = {
     "full": dict(anchor_rerun=True, repeat=3, scale_repeat=1, pending=20.0, latency=30.0, regions=8, amis=300,
-                 scale_regions=[2, 4, 8, 16], scale_amis=[100, 300, 1000], fleet=True, fleet_images=20, fleet_pending=3.0, fleet_repeat=1),
+                 scale_regions=[2, 4, 8, 16], scale_amis=[100, 300, 1000], fleet=True, fleet_images=20, fleet_pending=3.0, fleet_repeat=1,
+                 only=ALL_SECTIONS, retire_versions=50, retire_regions=4, retire_keep=3, retire_repeat=1),
     "quick": dict(anchor_rerun=True, repeat=1, scale_repeat=1, pending=5.0, latency=30.0, regions=4, amis=60, scale_regions=[2, 4], scale_amis=[30, 60],
-                  fleet=True, fleet_images=4, fleet_pending=1.0, fleet_repeat=1),
-    # the smoke run skips the anchor's re-run (the slowest part that tests nothing new)
+                  fleet=True, fleet_images=4, fleet_pending=1.0, fleet_repeat=1,
+                  only=ALL_SECTIONS, retire_versions=10, retire_regions=2, retire_keep=3, retire_repeat=1),
+    # the smoke run skips the anchor's re-run (the slowest part that tests nothing new), and the retirement
+    # (tests/bench/test_bench_retire_smoke.py runs `--smoke --only retire`)
     "smoke": dict(anchor_rerun=False, repeat=1, scale_repeat=1, pending=1.0, latency=30.0, regions=2, amis=20, scale_regions=[], scale_amis=[],
-                  fleet=False, fleet_images=4, fleet_pending=1.0, fleet_repeat=1),
+                  fleet=False, fleet_images=4, fleet_pending=1.0, fleet_repeat=1,
+                  only="b1,b3,scale,fleet", retire_versions=4, retire_regions=2, retire_keep=3, retire_repeat=1),
 }
 
 
@@ -321,6 +330,8 @@ def resummarize(results):
         results["distribution"]["summary"] = summarize_distribution(results["distribution"]["runs"])
     if results.get("audit"):
         results["audit"]["summary"] = summarize_audit(results["audit"]["runs"])
+    if results.get("retire"):
+        results["retire"]["summary"] = retire.summarize(results["retire"], stats)
     scale = results.get("scale") or {}
     for entry in (scale.get("distribution") or {}).values():
         entry["summary"] = summarize_distribution(entry["runs"])
@@ -397,7 +408,14 @@ def parse_args(argv):
     p.add_argument("--scale-regions", help="comma-separated region counts for the B1/B2 scale runs (default 2,4,8,16; empty: none)")
     p.add_argument("--scale-amis", help="comma-separated AMI counts for the B3 scale runs (default 100,300,1000; empty: none)")
     p.add_argument("--skip-anchor-at", default="", help="comma-separated region counts at which the anchor's B1/B2 are not run (default none)")
-    p.add_argument("--only", default="b1,b3,scale,fleet", help="comma-separated subset of b1 (B1, B2, B4), b3, scale, fleet (default: all)")
+    p.add_argument("--only", help="comma-separated subset of b1 (B1, B2, B4), b3, scale, fleet, retire (default: all; with --smoke all but "
+                   "retire). `--only retire` rewrites only the retirement section of the report (between its begin/end comments)")
+    p.add_argument("--retire-versions", type=int, help="versions of the family per region in the retirement (default 50; 4 with --smoke)")
+    p.add_argument("--retire-regions", type=int, help="regions of the retirement (default 4; 2 with --smoke)")
+    p.add_argument("--retire-keep", type=int, help="newest versions kept per region in the retirement (default 3)")
+    p.add_argument("--retire-repeat", type=int, help="measurements of each retirement scenario (default 1)")
+    p.add_argument("--retire-force", action="store_true", help="ours with retire_force=true: no reference or protection check "
+                   "(the anchor makes none either; default: the playbook's default, false)")
     p.add_argument("--collection", metavar="PATH",
                    help="benchmark this orgshare.aws tree (e.g. an installed release) as side 'ours' instead of the working tree")
     p.add_argument("--old-collection", metavar="PATH", help="a third side 'old' in B1/B2 and the scale runs, and the fleet comparison: "
@@ -424,7 +442,14 @@ def parse_args(argv):
         setattr(args, name, _counts(getattr(args, name)))
     if max([args.regions] + args.scale_regions) > len(TARGET_REGIONS):
         p.error("at most %d copy regions" % len(TARGET_REGIONS))
+    if not 1 <= args.retire_regions <= len(retire.REGIONS):
+        p.error("--retire-regions: 1 to %d" % len(retire.REGIONS))
+    if args.retire_versions < 1 or args.retire_keep < 0 or args.retire_repeat < 1:
+        p.error("--retire-versions and --retire-repeat at least 1, --retire-keep at least 0")
     args.only = {x.strip().lower() for x in args.only.split(",") if x.strip()}
+    unknown = args.only - set(ALL_SECTIONS.split(","))
+    if unknown:
+        p.error("--only: unknown section(s) %s (known: %s)" % (", ".join(sorted(unknown)), ALL_SECTIONS))
     for name in ("collection", "old_collection"):
         path = getattr(args, name)
         if path and not args.from_json:
@@ -439,10 +464,22 @@ def parse_args(argv):
     return args
 
 
+def retire_only(results):
+    """True for the results of `--only retire`: the report then rewrites only its own section of the page."""
+    return results["meta"]["config"].get("only") == ["retire"]
+
+
 def write_report(results, doc, plot_path):
     import report
 
     print(report.console_summary(results))
+    if retire_only(results):
+        if doc:
+            text = open(doc).read() if os.path.exists(doc) else report.markdown(results)
+            with open(doc, "w") as f:
+                f.write(retire.replace_section(text, "\n".join(report.retire_section(results))))
+            log("report: the retirement section of %s" % os.path.relpath(doc))
+        return
     if plot_path:
         try:
             if report.plot(results, plot_path):
@@ -470,6 +507,16 @@ def _recorded_command(argv):
 
 
 def measure(args, results, workdir, trees):
+    if args.only & {"b1", "b3", "scale"}:
+        measure_sides(args, results, workdir, trees)
+    if "retire" in args.only:  # with emulators of its own
+        log("retirement: %d versions x %d regions, keep the newest %d, %g ms per request%s" % (
+            args.retire_versions, args.retire_regions, args.retire_keep, args.latency, ", ours with retire_force=true" if args.retire_force else ""))
+        results["retire"] = retire.measure(args, workdir, trees, measured_run, not_measured)
+        results["retire"]["summary"] = retire.summarize(results["retire"], stats)
+
+
+def measure_sides(args, results, workdir, trees):
     sides = Sides(workdir, trees, args)
     try:
         log("sides %s, each with its own emulator; logs in %s" % (", ".join(sides.sides), workdir))
@@ -511,7 +558,8 @@ def main(argv=None):
     import report
 
     knobs = ("profile", "anchor_rerun", "repeat", "scale_repeat", "pending", "latency", "regions", "amis", "scale_regions", "scale_amis",
-             "skip_anchor_at", "fleet", "fleet_images", "fleet_pending", "fleet_repeat")
+             "skip_anchor_at", "fleet", "fleet_images", "fleet_pending", "fleet_repeat", "retire_versions", "retire_regions", "retire_keep",
+             "retire_repeat", "retire_force")
     config = {k: getattr(args, k) for k in knobs}
     config["only"] = sorted(args.only)
     config["collection"] = "working tree" if not args.collection else "another tree"
@@ -549,7 +597,9 @@ def main(argv=None):
     results["meta"]["duration_seconds"] = time.time() - started
     os.makedirs(args.results_dir, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    paths = [os.path.join(args.results_dir, "%s-%s.json" % (stamp, args.profile)), os.path.join(args.results_dir, "latest-%s.json" % args.profile)]
+    # a run of some sections only does not replace the latest run of them all
+    name = args.profile if args.only == set(PROFILES[args.profile]["only"].split(",")) else "%s-only-%s" % (args.profile, "-".join(sorted(args.only)))
+    paths = [os.path.join(args.results_dir, "%s-%s.json" % (stamp, name)), os.path.join(args.results_dir, "latest-%s.json" % name)]
     if args.json:
         paths.append(args.json)
     for path in paths:
