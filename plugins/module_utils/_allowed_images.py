@@ -206,7 +206,8 @@ def add_to_report(report, organizations, ec2_clients, shared_with_me, now=None, 
     images = report.get("images") or []
     if shared_with_me:
         settings = {}
-        for region in sorted(set(i["region"] for i in images)):
+        failed = set(f["region"] for f in report.get("failed_regions") or [])
+        for region in sorted(r for r in ec2_clients if r not in failed):
             try:
                 settings[region] = _api.get_allowed_images_settings(ec2_clients[region])
             except AnsibleAWSError as e:

@@ -307,9 +307,8 @@ from ansible_collections.orgshare.aws.plugins.module_utils._deprecation import D
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
 AMI_FORM = "expected the form ami-0123456789abcdef0"
-# Image ids per DescribeImageReferences call. Unverified: neither the botocore model nor the API reference states a
-# maximum for ImageIds; 50 keeps each request small.
-REFERENCE_BATCH = 50
+# Image ids per DescribeImageReferences call: at most 10 (botocore's EC2 model, DescribeImageReferencesRequest ImageIds).
+REFERENCE_BATCH = 10
 
 # The module reads the time through this name (tests put a clock of their own here).
 NOW = _retire.utc_now

@@ -49,8 +49,10 @@ description:
     C(ec2:DescribeSnapshots), C(ec2:GetImageBlockPublicAccessState) (in a region with a public AMI), C(kms:DescribeKey),
     C(kms:GetKeyPolicy), C(organizations:DescribeOrganization),
     C(organizations:ListParents), with O(principal_names=true) C(organizations:DescribeAccount) and
-    C(organizations:DescribeOrganizationalUnit), and, with O(shared_with_me=true), C(sts:GetCallerIdentity) (which needs no
-    permission). The Organizations and KMS reads are optional: when denied, the module reports what it
+    C(organizations:DescribeOrganizationalUnit), with O(check_allowed_images=true) C(organizations:DescribeEffectivePolicy),
+    C(organizations:ListAccounts), C(organizations:ListAccountsForParent), C(organizations:ListOrganizationalUnitsForParent)
+    and (with O(shared_with_me=true)) C(ec2:GetAllowedImagesSettings), and, with O(shared_with_me=true),
+    C(sts:GetCallerIdentity) (which needs no permission). The Organizations and KMS reads are optional: when denied, the module reports what it
     could not analyse instead of failing."
 author:
   - orgshare.aws maintainers (@orgshare)

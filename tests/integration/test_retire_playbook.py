@@ -65,8 +65,8 @@ def test_check_then_retire_then_converged(aws, world, run_playbook, run_module):
     check = run_playbook(PLAYBOOK, variables(aws), check=True)
     assert check.returncode == 0, check.stdout[-4000:]
     assert aws.write_calls() == []
-    assert "%s %s golden-v1: unshare, disable" % (REGION, v1) in check.stdout
-    assert "%s %s golden-v3: kept_newest" % (REGION, v3) in check.stdout
+    assert "%s %s golden-v1 retired unshare, disable" % (REGION, v1) in check.stdout
+    assert "%s %s golden-v3 kept_newest" % (REGION, v3) in check.stdout
 
     run = run_playbook(PLAYBOOK, variables(aws))
     assert run.returncode == 0, run.stdout[-4000:]

@@ -177,3 +177,16 @@ def test_a_failed_write_is_reported_and_its_version_is_not_counted_retired(aws, 
     assert failed[0] not in result["retired_image_ids"]
     done = v2 if failed[0] == v1 else v1
     assert state_of(aws, done) == "disabled" and done in result["retired_image_ids"]
+
+
+def test_more_old_versions_than_one_references_call_takes(aws, run_module):
+    """DescribeImageReferences takes at most 10 ImageIds (botocore's EC2 model): 12 old versions are read in batches."""
+    ec2 = aws.client("ec2", REGION)
+    ids = [make_image(ec2, "many-v%02d" % n) for n in range(1, 14)]
+    template = ec2.create_launch_template(LaunchTemplateName="uses-v01", LaunchTemplateData={"ImageId": ids[0]})["LaunchTemplate"]
+    result = run_module("ami_retire", {"family": {"name_prefix": "many-"}, "keep_newest": 1}, check_mode=True)
+    assert not result.failed, result.msg
+    entries = by_id(result)
+    assert entries[ids[-1]]["reason"] == "kept_newest"
+    assert entries[ids[0]]["reason"] == "referenced" and template["LaunchTemplateId"] in entries[ids[0]]["references"][0]["arn"]
+    assert all(entries[i]["reason"] is None and entries[i]["actions"] == ["disable"] for i in ids[1:-1])

@@ -357,4 +357,6 @@ def test_documented_iam_actions_equal_the_actions_called(aws, run_module, scenar
     run_module("ami_share_info", {"regions": ["us-east-1", "eu-west-1"]})
     run_module("ami_share_info", {"shared_with_me": True})
     run_module("ami_share_info", {"regions": ["us-east-1"], "principal_names": True})
+    run_module("ami_share_info", {"regions": ["us-east-1"], "check_allowed_images": True})
+    run_module("ami_share_info", {"shared_with_me": True, "check_allowed_images": True})
     assert aws.emulator.actions() == documented_actions()
