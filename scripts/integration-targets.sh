@@ -136,19 +136,21 @@ for job in $(seq "$jobs"); do
   chmod 600 "$(copy_of "$job")/tests/integration/cloud-config-aws.ini"
 done
 
-scripts/ansible-test-offline.sh "$venv" >/dev/null
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 mkdir -p "$base/logs"
 # --local: the targets' modules run on this venv's Python, which has boto3 and botocore. (--venv builds a virtual
 # environment with ansible-test's own requirements only: the modules then fail for want of boto3, unless --requirements
-# installs it from the package index on every fresh copy; see docs/integration-tests.md.)
+# installs tests/integration/requirements.txt from the package index into every fresh copy; docs/integration-tests.md.)
+# HOME is a scratch directory of each job: no ~/.aws (profiles, credentials) of the machine reaches the modules, only
+# the cloud config, and ansible-test, which refuses to run --local while ~/.aws exists, runs. (One per job: ansible-test
+# makes a key pair in ~/.ansible/test when it starts, which two at once would both make.)
 status=0
-"$py" - "$base" "$jobs" "$venv/bin/ansible-test" "$pyver" "${targets[*]}" "${extra[@]}" <<'PY' || status=$?
+"$py" - "$base" "$work" "$jobs" "$venv/bin/ansible-test" "$pyver" "${targets[*]}" "${extra[@]}" <<'PY' || status=$?
 """Run each target with its own ansible-test, JOBS at a time, each job in its own collection copy."""
 import os, queue, subprocess, sys, threading, time
 
-base, jobs, ansible_test, pyver, wanted = sys.argv[1:6]
-extra = sys.argv[6:]
+base, work, jobs, ansible_test, pyver, wanted = sys.argv[1:7]
+extra = sys.argv[7:]
 jobs = max(1, int(jobs))
 copy = os.path.join(base, "job-1", "ansible_collections", "orgshare", "aws")
 targets_dir = os.path.join(copy, "tests", "integration", "targets")
@@ -170,6 +172,9 @@ results, lock, t0 = [], threading.Lock(), time.time()
 
 def worker(job):
     cwd = os.path.join(base, "job-%d" % job, "ansible_collections", "orgshare", "aws")
+    home = os.path.join(work, "home-%d" % job)
+    os.makedirs(home, exist_ok=True)
+    env = dict(os.environ, HOME=home)
     while True:
         try:
             target = todo.get_nowait()
@@ -179,7 +184,7 @@ def worker(job):
         start = time.time()
         with open(log, "w") as out:
             rc = subprocess.call([ansible_test, "integration", "--local", "--python", pyver, "--color", "no"] + extra + [target],
-                                 cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+                                 cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         took = time.time() - start
         with open(log) as f:
             text = f.read()

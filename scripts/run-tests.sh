@@ -41,6 +41,7 @@ echo "Python $pyver, ansible-core $core"
 workers=${ORGSHARE_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); [ "$n" -gt 4 ] && n=4; echo "$n")}
 amazon_aws=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' .cache/collections/ansible_collections/amazon/aws/MANIFEST.json)
 stage "pytest (unit, module, emulator, playbook tests; ansible-core $core, amazon.aws $amazon_aws; $workers workers)" "$py" -m pytest -q -p no:randomly -n "$workers"
+stage "ansible-test integration targets on the emulator (tests/integration/targets)" scripts/integration-targets.sh "$venv"
 stage "ansible-test sanity (Python $pyver)" make --no-print-directory sanity VENV="$venv"
 stage "ansible-lint --offline (production profile)" make --no-print-directory lint VENV="$venv"
 stage "antsibull-docs lint-collection-docs --plugin-docs" make --no-print-directory docs-lint VENV="$venv"
