@@ -36,9 +36,10 @@ description:
     V(key_policy_orphaned_principals) (the key policy names deleted IAM users or roles, so KMS refuses to write it
     back and no grant can be changed); with O(check_allowed_images), V(image_provider_not_allowed),
     V(image_provider_not_allowed_audit_mode), V(image_not_allowed) and V(allowed_images_not_checked) (see there).
-    Disabled AMIs and other accounts' deprecated AMIs are included (DescribeImages C(IncludeDisabled), C(IncludeDeprecated)). Each problem also carries the fields it is about
-    (region, AMI, principal, account, key, snapshots), so that automation needs no prose parsing. With O(shared_with_me), snapshots the
-    caller cannot see make a V(key_grant_unknown) problem (their keys could not be checked)."
+    Disabled AMIs and other accounts' deprecated AMIs are included (DescribeImages C(IncludeDisabled),
+    C(IncludeDeprecated)). Each problem also carries the fields it is about (region, AMI, principal, account, key,
+    snapshots), so that automation needs no prose parsing. With O(shared_with_me), snapshots the caller cannot see make
+    a V(key_grant_unknown) problem (their keys could not be checked)."
   - V(account_in_shared_org) needs the account's place in the organization, which only the management
     account or a delegated administrator may read (C(organizations:ListParents)). When the caller may
     not read it, the problem is not reported (it is reported only when certain), and key checks for
