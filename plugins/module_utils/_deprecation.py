@@ -24,6 +24,8 @@ AWS's rules (EnableImageDeprecation ``DeprecateAt``, EC2 API Reference and botoc
 import datetime
 import re
 
+from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
+from ansible_collections.orgshare.aws.plugins.module_utils import _targets
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
 UTC = datetime.timezone.utc
@@ -197,6 +199,47 @@ def check_tags(value, option):
             raise DeprecationError("%s.%s: %r is not a tag value; give a string" % (option, key, tag_value))
         out[key] = str(tag_value)
     return out
+
+
+def parse_family_search(params, default_region, keep_newest, counted="AMIs"):
+    """A family's search, checked before any AWS call (ami_deprecation's and ami_retire's ``family``, ``regions``,
+    ``keep_newest``, ``exclude_image_ids``): {name_prefix, tags, regions, keep_newest, exclude}. ``keep_newest`` is
+    the number to keep (the option's value, or the module's default); ``counted`` names what it counts in its
+    message. A refused value raises ``DeprecationError`` naming the option and the expected form."""
+    family = params.get("family") or {}
+    name_prefix, tags = family.get("name_prefix"), family.get("tags")
+    if name_prefix is None and tags is None:
+        raise DeprecationError("family: give name_prefix, tags, or both (for example family: {name_prefix: golden-base-})")
+    if name_prefix is not None:
+        name_prefix = check_name_prefix(name_prefix, "family.name_prefix")
+    if tags is not None:
+        tags = check_tags(tags, "family.tags")
+    regions = params.get("regions")
+    if regions is None:
+        if not default_region:
+            raise DeprecationError("region: no region given (set regions, the region option, or AWS_REGION)")
+        problem = _targets.region_problem(default_region, "region")
+        if problem:
+            raise DeprecationError(problem)
+        regions = [default_region]
+    elif not regions:
+        raise DeprecationError("regions: give at least one region, or leave it out for the module's region")
+    seen = set()
+    for index, region in enumerate(regions):
+        problem = _targets.region_problem(region, "regions[%d]" % index)
+        if problem:
+            raise DeprecationError(problem)
+        if region in seen:
+            raise DeprecationError("regions[%d]: %s is listed more than once" % (index, region))
+        seen.add(region)
+    if keep_newest < 0:
+        raise DeprecationError("keep_newest: %r; give a number of %s, 0 or more" % (keep_newest, counted))
+    exclude = []
+    for index, value in enumerate(params.get("exclude_image_ids") or []):
+        if not isinstance(value, str) or not _ec2.is_image_id(value.strip()):
+            raise DeprecationError("exclude_image_ids[%d]: %r is not an AMI id; %s" % (index, value, _ec2.AMI_FORM))
+        exclude.append(value.strip())
+    return dict(name_prefix=name_prefix, tags=tags, regions=list(regions), keep_newest=keep_newest, exclude=exclude)
 
 
 def family_filters(name_prefix, tags):

@@ -10,6 +10,8 @@
 import re
 
 IMAGE_ID_RE = re.compile(r"^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
+# The expected form, in the message that refuses a value that is not an AMI id.
+AMI_FORM = "expected the form ami-0123456789abcdef0"
 
 
 def is_image_id(value):

@@ -386,7 +386,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgSha
 
 IMAGES_OPTION = "images"
 TARGET_KEYS = ("image_id", "region")
-AMI_FORM = "expected the form ami-0123456789abcdef0"
+AMI_FORM = _ec2.AMI_FORM
 FAMILY_ONLY = ("regions", "keep_newest", "exclude_image_ids")
 DEFAULT_KEEP_NEWEST = 1
 CHANGES = ("deprecate", "cancel")
@@ -440,33 +440,8 @@ def parse_images(items, default_region):
 
 def parse_family(params, default_region):
     """The family's search (name_prefix, tags, regions, keep_newest, exclude), checked before any AWS call."""
-    family = params.get("family") or {}
-    name_prefix = family.get("name_prefix")
-    tags = family.get("tags")
-    if name_prefix is None and tags is None:
-        raise DeprecationError("family: give name_prefix, tags, or both (for example family: {name_prefix: golden-base-})")
-    if name_prefix is not None:
-        name_prefix = _deprecation.check_name_prefix(name_prefix, "family.name_prefix")
-    if tags is not None:
-        tags = _deprecation.check_tags(tags, "family.tags")
-    regions = params.get("regions")
-    if regions is None:
-        regions = [_check_region(default_region, "region")]
-    elif not regions:
-        raise _targets.TargetError("regions: give at least one region, or leave it out for the module's region")
-    seen = set()
-    for index, region in enumerate(regions):
-        _check_region(region, "regions[%d]" % index)
-        if region in seen:
-            raise _targets.TargetError("regions[%d]: %s is listed more than once" % (index, region))
-        seen.add(region)
     keep_newest = params.get("keep_newest")
-    if keep_newest is None:
-        keep_newest = DEFAULT_KEEP_NEWEST
-    if keep_newest < 0:
-        raise _targets.TargetError("keep_newest: %r; give a number of AMIs, 0 or more" % keep_newest)
-    exclude = [_check_image_id(v, "exclude_image_ids[%d]" % i) for i, v in enumerate(params.get("exclude_image_ids") or [])]
-    return dict(name_prefix=name_prefix, tags=tags, regions=list(regions), keep_newest=keep_newest, exclude=exclude)
+    return _deprecation.parse_family_search(params, default_region, DEFAULT_KEEP_NEWEST if keep_newest is None else keep_newest)
 
 
 def refuse_family_only(params):

@@ -303,10 +303,8 @@ from ansible_collections.orgshare.aws.plugins.module_utils import _launch_permis
 from ansible_collections.orgshare.aws.plugins.module_utils import _retire
 from ansible_collections.orgshare.aws.plugins.module_utils import _targets
 from ansible_collections.orgshare.aws.plugins.module_utils._clients import client_factory
-from ansible_collections.orgshare.aws.plugins.module_utils._deprecation import DeprecationError
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 
-AMI_FORM = "expected the form ami-0123456789abcdef0"
 # Image ids per DescribeImageReferences call: at most 10 (botocore's EC2 model, DescribeImageReferencesRequest ImageIds).
 REFERENCE_BATCH = 10
 
@@ -319,40 +317,11 @@ class RetireError(OrgShareInputError):
 
 
 def parse(params, default_region):
-    family = params["family"] or {}
-    name_prefix, tags = family.get("name_prefix"), family.get("tags")
-    if name_prefix is None and tags is None:
-        raise DeprecationError("family: give name_prefix, tags, or both (for example family: {name_prefix: golden-base-})")
-    if name_prefix is not None:
-        name_prefix = _deprecation.check_name_prefix(name_prefix, "family.name_prefix")
-    if tags is not None:
-        tags = _deprecation.check_tags(tags, "family.tags")
-    regions = params.get("regions")
-    if regions is None:
-        if not default_region:
-            raise RetireError("region: no region given (set regions, the region option, or AWS_REGION)")
-        regions = [default_region]
-    elif not regions:
-        raise RetireError("regions: give at least one region, or leave it out for the module's region")
-    seen = set()
-    for index, region in enumerate(regions):
-        problem = _targets.region_problem(region, "regions[%d]" % index)
-        if problem:
-            raise RetireError(problem)
-        if region in seen:
-            raise RetireError("regions[%d]: %s is listed more than once" % (index, region))
-        seen.add(region)
-    if params["keep_newest"] < 0:
-        raise RetireError("keep_newest: %r; give a number of versions, 0 or more" % params["keep_newest"])
-    exclude = []
-    for index, value in enumerate(params.get("exclude_image_ids") or []):
-        if not isinstance(value, str) or not _ec2.is_image_id(value.strip()):
-            raise RetireError("exclude_image_ids[%d]: %r is not an AMI id; %s" % (index, value, AMI_FORM))
-        exclude.append(value.strip())
+    spec = _deprecation.parse_family_search(params, default_region, params["keep_newest"], counted="versions")
     settings = dict(disable=params["disable"], deregister=params["deregister"],
                     delete_snapshots=params["delete_snapshots"], force=params["force"])
-    return dict(name_prefix=name_prefix, tags=tags, regions=list(regions), keep_newest=params["keep_newest"],
-                exclude=exclude, settings=settings)
+    spec.update(settings=settings)
+    return spec
 
 
 # ---- one region -----------------------------------------------------------------------------------

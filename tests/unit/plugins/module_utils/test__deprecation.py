@@ -135,3 +135,27 @@ def test_public_rules():
     assert dep.plan_present(deprecated, at("2026-12-01T00:00:00"), False) == ("deprecate", "2026-12-01T00:00:00.000Z")
     with pytest.raises(DeprecationError, match="only once it is private"):
         dep.plan_absent(deprecated)
+
+
+# ---- parse_family_search (ami_deprecation's and ami_retire's family options) ----------------------
+@pytest.mark.parametrize("params, region, counted, message", [
+    ({"family": {}}, "eu-west-1", "AMIs", "family: give name_prefix, tags, or both"),
+    ({"family": {"name_prefix": "golden-"}}, None, "AMIs", "region: no region given (set regions, the region option, or AWS_REGION)"),
+    ({"family": {"name_prefix": "golden-"}}, "eu-west", "AMIs", "region: 'eu-west' is not a region name"),
+    ({"family": {"name_prefix": "golden-"}, "regions": []}, "eu-west-1", "AMIs", "regions: give at least one region"),
+    ({"family": {"name_prefix": "golden-"}, "regions": ["eu-west-1", "EU"]}, None, "AMIs", "regions[1]: 'EU' is not a region name"),
+    ({"family": {"name_prefix": "golden-"}, "regions": ["eu-west-1", "eu-west-1"]}, None, "AMIs",
+     "regions[1]: eu-west-1 is listed more than once"),
+    ({"family": {"name_prefix": "golden-"}, "keep": -1}, "eu-west-1", "versions", "keep_newest: -1; give a number of versions, 0 or more"),
+    ({"family": {"name_prefix": "golden-"}, "exclude_image_ids": ["ami-12345678", "ami-xyz"]}, "eu-west-1", "AMIs",
+     "exclude_image_ids[1]: 'ami-xyz' is not an AMI id; expected the form ami-0123456789abcdef0"),
+])
+def test_parse_family_search_refuses_naming_the_option(params, region, counted, message):
+    with pytest.raises(DeprecationError) as e:
+        dep.parse_family_search(params, region, params.get("keep", 1), counted=counted)
+    assert str(e.value).startswith(message)
+
+
+def test_parse_family_search_defaults_to_the_modules_region():
+    spec = dep.parse_family_search({"family": {"name_prefix": "golden-"}, "exclude_image_ids": [" ami-12345678 "]}, "eu-west-1", 2)
+    assert spec == {"name_prefix": "golden-", "tags": None, "regions": ["eu-west-1"], "keep_newest": 2, "exclude": ["ami-12345678"]}
