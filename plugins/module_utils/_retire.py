@@ -18,7 +18,6 @@ AWS facts it relies on (EC2 User Guide):
   another of the caller's AMIs still uses.
 """
 
-import datetime
 
 from ansible_collections.orgshare.aws.plugins.module_utils import _deprecation
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
@@ -138,7 +137,3 @@ def key_revocations(entries):
              organizational_units=list(ous), account_ids=list(accounts))
         for (org_id, ous, accounts), keys in sorted(calls.items())
     ]
-
-
-def utc_now():
-    return datetime.datetime.now(_deprecation.UTC)

@@ -309,7 +309,7 @@ from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgSha
 REFERENCE_BATCH = 10
 
 # The module reads the time through this name (tests put a clock of their own here).
-NOW = _retire.utc_now
+NOW = _deprecation.utc_now
 
 
 class RetireError(OrgShareInputError):
