@@ -481,10 +481,6 @@ def key_policy_if_readable(client, key_id):
 _NOT_IN_ORG = ["ChildNotFoundException"]
 
 
-def _reason(error):
-    return to_native(error)
-
-
 # ---------------------------------------------------------------------------------------------
 # Concurrent gathering
 # ---------------------------------------------------------------------------------------------
