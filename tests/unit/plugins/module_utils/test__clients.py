@@ -4,6 +4,9 @@ checked against the emulator (which region and credentials each call reached, wh
 import contextlib
 import io
 import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
 import pytest
@@ -65,6 +68,43 @@ def test_clients_for_reaches_each_region_with_the_module_credentials(aws):
     assert {r: image_ids(c) for r, c in clients.items()} == {r: [made[r]] for r in REGIONS}
     calls = [(c["region"], c["access_key"]) for c in aws.emulator.calls]
     assert sorted(calls) == [(r, aws.module_args()["access_key"]) for r in REGIONS]
+
+
+def test_clients_of_one_service_share_a_class_and_still_reach_their_own_region(aws):
+    made = {r: make_image(aws.client("ec2", r), "img-" + r) for r in REGIONS}
+    factory = _clients.client_factory(aws_module(aws.module_args("us-east-1")))
+    ec2 = factory.clients("ec2", REGIONS)
+    kms = factory.client("kms")
+    other = _clients.client_factory(aws_module(aws.module_args("us-east-1"))).client("ec2", REGIONS[0])
+    aws.emulator.clear_calls()
+
+    assert type(ec2[REGIONS[0]]) is type(ec2[REGIONS[1]])
+    assert type(kms) is not type(ec2[REGIONS[0]])
+    assert type(other) is not type(ec2[REGIONS[0]])  # another session: its own class
+    assert {r: c.meta.region_name for r, c in ec2.items()} == {r: r for r in REGIONS}
+    for region, client in ec2.items():
+        pages = client.get_paginator("describe_images").paginate(Owners=["self"])
+        assert [i["ImageId"] for page in pages for i in page["Images"]] == [made[region]]
+    assert sorted(c["region"] for c in aws.emulator.calls) == sorted(REGIONS)
+
+
+def test_paginating_in_many_threads_at_once_does_not_rescan_botocore_data(aws, monkeypatch):
+    # botocore's loader cache has no lock: without the factory loading the paginator model first, the
+    # first get_paginator of each thread scans every service directory (listdir of each) at once
+    regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1", "ap-south-1"]
+    clients = _clients.client_factory(aws_module(aws.module_args("us-east-1"))).clients("ec2", regions)
+    listed = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda *a, **k: listed.append(a) or real_listdir(*a, **k))
+    start = threading.Barrier(len(regions))
+
+    def images(client):
+        start.wait()
+        return list(client.get_paginator("describe_images").paginate(Owners=["self"]).build_full_result()["Images"])
+
+    with ThreadPoolExecutor(len(regions)) as pool:
+        assert list(pool.map(images, clients.values())) == [[]] * len(regions)
+    assert listed == []
 
 
 def test_factory_default_region_is_the_module_region_and_services_share_the_factory(aws):
