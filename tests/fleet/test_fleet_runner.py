@@ -2,7 +2,7 @@
 private data dir (env/envvars holding the AWS credential's variables, inventory/, project/), forks 8,
 against the emulator with copies pending for a second.
 
-8 encrypted images (ORGSHARE_FLEET_IMAGES), each copied into two more regions (present and shared in 3
+4 encrypted images (ORGSHARE_FLEET_IMAGES), each copied into two more regions (present and shared in 3
 regions); two keys per region, each shared by half of the images, which grant different OUs concurrently; one image listed twice
 in the inventory (two hosts, one image). Checked through boto3: one copy per image and region, under
 the right key; every AMI shared with exactly its OU; every key's policy granting the union of the
@@ -21,11 +21,12 @@ from fleet_env import build_fleet, host_results, job_envvars, run_job, write_pri
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 # Each image costs some 10 module runs (~1.5 s of CPU each) per run, so on 2 cores the test takes minutes.
-# 8 images with forks 8: every image's tasks run at once, four writers per key and per region, the twin
-# hosts of one image side by side. ORGSHARE_FLEET_IMAGES sets another size (20, the benchmark's, for a
-# long run; 4, the least that still has several writers per key, for a quick one); the benchmark
-# (bench/run.py, fleet section) measures the 20-image job.
-IMAGES = int(os.environ.get("ORGSHARE_FLEET_IMAGES", "8"))
+# 4 images (the least that still has several writers per key) and their twin host with forks 8: every
+# image's tasks run at once, two writers per key and per region, the twin hosts of one image side by side
+# (eight concurrent writers on one key: tests/unit/plugins/modules/test_kms_org_grant_concurrency.py).
+# ORGSHARE_FLEET_IMAGES sets another size (8: four writers per key; 20, the benchmark's, for a long run);
+# the benchmark (bench/run.py, fleet section) measures the 20-image job.
+IMAGES = int(os.environ.get("ORGSHARE_FLEET_IMAGES", "4"))
 FORKS = 8
 COPY_ACTION = "orgshare.aws.ami_copy"
 RESULT_ACTION = "ansible.builtin.debug"  # the playbook's last task shows ami_distribute_result
