@@ -20,10 +20,14 @@ region in parallel threads and waits for every pending copy together. Nothing he
 
 import hashlib
 import json
-import re
 import time
 from collections import namedtuple
 
+from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy_inputs import AmiCopyError
+from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy_inputs import is_aws_managed_key
+from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy_inputs import validate_ami_name
+from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy_inputs import validate_kms_key_id
+from ansible_collections.orgshare.aws.plugins.module_utils._ami_copy_inputs import validate_region
 from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareEC2Error
 from ansible_collections.orgshare.aws.plugins.module_utils._api import OrgShareKMSError
 from ansible_collections.orgshare.aws.plugins.module_utils._api import copy_image
@@ -33,19 +37,11 @@ from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_
 from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_snapshots
 from ansible_collections.orgshare.aws.plugins.module_utils._api import error_code
 from ansible_collections.orgshare.aws.plugins.module_utils._api import get_image
-from ansible_collections.orgshare.aws.plugins.module_utils._targets import region_problem
 from ansible_collections.orgshare.aws.plugins.module_utils._targets import run_targets
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import image_snapshot_ids
 from ansible_collections.orgshare.aws.plugins.module_utils._ec2 import is_image_id
-from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
 from ansible_collections.orgshare.aws.plugins.module_utils._share_info import key_metadata_if_readable
 
-# A region name: two letters, one or more parts, a number (us-east-1, us-gov-west-1, ap-southeast-5).
-# AMI names: 3 to 128 characters of letters, digits and ( ) [ ] space . / - ' @ _
-AMI_NAME_RE = re.compile(r"^[A-Za-z0-9()\[\] ./'@_-]{3,128}$")
-KEY_ID_RE = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
-ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
-KMS_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):kms:([a-z0-9-]+):([0-9]{12}):(key/.+|alias/.+)$")
 DESTINATION_KEYS = ("region", "kms_key_id", "name")
 MAX_DESCRIPTION = 255
 
@@ -62,56 +58,9 @@ MAX_WORKERS = 20
 Destination = namedtuple("Destination", ["region", "kms_key_id", "name"])
 
 
-class AmiCopyError(OrgShareInputError):
-    """Invalid options, or a state of AWS the module refuses to act on; the message says what to change."""
-
-
 # ---------------------------------------------------------------------------------------------
 # Pure part
 # ---------------------------------------------------------------------------------------------
-def validate_region(value, option):
-    problem = region_problem(value, option)
-    if problem:
-        raise AmiCopyError(problem)
-    return value
-
-
-def validate_ami_name(value, option):
-    if not isinstance(value, str) or not AMI_NAME_RE.match(value):
-        raise AmiCopyError(
-            "%s: %r is not a valid AMI name; expected 3 to 128 characters of letters, digits and ( ) [ ] space . / - ' @ _"
-            % (option, value)
-        )
-    return value
-
-
-def validate_kms_key_id(value, region, option):
-    """A key id, ``mrk-`` id, alias name, key ARN or alias ARN; an ARN must be in ``region``
-    (CopyImage needs a key of the destination region)."""
-    if not isinstance(value, str) or not value:
-        raise AmiCopyError("%s: %r is not a KMS key; expected a key id, alias/NAME, or a key or alias ARN" % (option, value))
-    m = KMS_ARN_RE.match(value)
-    if m:
-        if m.group(2) != region:
-            raise AmiCopyError(
-                "%s: the key %s is in region %s, but the copy goes to %s; KMS keys are regional: give a key of %s"
-                % (option, value, m.group(2), region, region)
-            )
-        return value
-    if KEY_ID_RE.match(value) or ALIAS_RE.match(value):
-        return value
-    raise AmiCopyError("%s: %r is not a KMS key; expected a key id, alias/NAME, or a key or alias ARN" % (option, value))
-
-
-def is_aws_managed_key(kms_key_id):
-    """True for a name of an AWS managed key (``alias/aws/...``, as alias or alias ARN)."""
-    if not kms_key_id:
-        return False
-    m = KMS_ARN_RE.match(kms_key_id)
-    target = m.group(4) if m else kms_key_id
-    return target.startswith("alias/aws/")
-
-
 def parse_destinations(regions, name=None):
     """Validate the ``regions`` option: each element a region name or a dict ``{region, kms_key_id, name}``.
 

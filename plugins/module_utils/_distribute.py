@@ -26,7 +26,7 @@ import copy
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.orgshare.aws.plugins.module_utils import _ami_copy
+from ansible_collections.orgshare.aws.plugins.module_utils import _ami_copy_inputs as _ami_copy
 from ansible_collections.orgshare.aws.plugins.module_utils import _deprecation
 from ansible_collections.orgshare.aws.plugins.module_utils import _ec2
 from ansible_collections.orgshare.aws.plugins.module_utils import _principals as pr

@@ -24,10 +24,16 @@ import threading
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
-from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_organization
-from ansible_collections.orgshare.aws.plugins.module_utils._api import describe_organizational_unit
-from ansible_collections.orgshare.aws.plugins.module_utils._api import list_parents
 from ansible_collections.orgshare.aws.plugins.module_utils._errors import OrgShareInputError
+
+
+def _api():
+    """The AWS call layer, imported when a call is made: the parsing and checking here is also run by
+    the role's plan on the controller (the filter orgshare.aws.ami_distribute_plan), which then need
+    not import boto3."""
+    from ansible_collections.orgshare.aws.plugins.module_utils import _api as api
+
+    return api
 
 # aws-iso* partitions exist for ARNs in air-gapped regions; accepting them costs nothing.
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b")
@@ -462,7 +468,7 @@ class OrganizationsResolver:
                     self._organization_error = "no AWS Organizations client is available"
                 else:
                     try:
-                        self._organization = describe_organization(self.client)
+                        self._organization = _api().describe_organization(self.client)
                     except is_ansible_aws_error_code(_DENIED) as e:
                         self._organization_error = _aws_reason(e)
         if self._organization_error is not None:
@@ -476,7 +482,7 @@ class OrganizationsResolver:
                     self._ous[ou_id] = _Unavailable("no AWS Organizations client is available")
                 else:
                     try:
-                        self._ous[ou_id] = describe_organizational_unit(self.client, ou_id)
+                        self._ous[ou_id] = _api().describe_organizational_unit(self.client, ou_id)
                     except is_ansible_aws_error_code(_DENIED + _NOT_FOUND) as e:
                         self._ous[ou_id] = _Unavailable(_aws_reason(e))
         answer = self._ous[ou_id]
@@ -491,7 +497,7 @@ class OrganizationsResolver:
                     self._parents[child_id] = _Unavailable("no AWS Organizations client is available")
                 else:
                     try:
-                        parents = list_parents(self.client, child_id)
+                        parents = _api().list_parents(self.client, child_id)
                     except is_ansible_aws_error_code(_DENIED + _NOT_FOUND) as e:
                         self._parents[child_id] = _Unavailable(_aws_reason(e))
                     else:

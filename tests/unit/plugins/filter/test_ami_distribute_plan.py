@@ -41,3 +41,20 @@ def test_skipped_results_count_as_not_run():
     skipped = {"skipped": True, "skipped_reason": "Conditional result was False", "changed": False}
     # no copy check ran: the source is the only AMI to check
     assert ami_distribute_plan(inputs, "share_check_targets", copy_check=skipped) == [{"image_id": SRC, "region": "us-east-1"}]
+
+
+def test_the_filter_imports_no_aws_sdk():
+    # Every task of the role that plans runs the filter in a fresh worker process on the controller,
+    # which imports it again: importing boto3 there cost about half a second per task
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from ansible_collections.orgshare.aws.plugins.filter import ami_distribute_plan\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 's3transfer')}))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
