@@ -35,6 +35,7 @@ def _api():
 
     return api
 
+
 # aws-iso* partitions exist for ARNs in air-gapped regions; accepting them costs nothing.
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b")
 
