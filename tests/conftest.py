@@ -49,6 +49,45 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account, the caller's own
 
 
+# botocore reads and parses its JSON models (EC2's is several MB) once per session, and every in-process
+# module run, like every module process, makes a session of its own: in the test process they share one
+# loader per data path, so a model is parsed once per test worker, not once per run (a test that needs a
+# loader of its own, one that counts what botocore reads, uses the ``private_botocore_loader`` fixture).
+# And AwsEnv.client() reuses its clients across tests (one per service, region and credentials, from
+# one boto3 session): creating one costs 0.1-0.5 s, and a test makes a few. A test that changes a client
+# (registers an event handler on it) makes its own with boto3.client().
+def _install_shared_botocore_loader():
+    import botocore.loaders
+    import botocore.session
+
+    real = botocore.loaders.create_loader
+    loaders = {}
+    lock = threading.Lock()
+
+    def shared_loader(search_path_string=None):
+        with lock:
+            if search_path_string not in loaders:
+                loaders[search_path_string] = real(search_path_string)
+            return loaders[search_path_string]
+
+    shared_loader.real = real
+    botocore.session.create_loader = shared_loader
+
+
+_install_shared_botocore_loader()
+_TEST_CLIENTS = {}
+_TEST_CLIENTS_LOCK = threading.Lock()
+_TEST_SESSION = []
+
+
+@pytest.fixture
+def private_botocore_loader(monkeypatch):
+    """Sessions made during the test get a botocore loader of their own, as in a module process."""
+    import botocore.session
+
+    monkeypatch.setattr(botocore.session, "create_loader", getattr(botocore.session.create_loader, "real", botocore.session.create_loader))
+
+
 class AwsEnv:
     """AWS on the emulator, for one test."""
 
@@ -59,17 +98,24 @@ class AwsEnv:
         self.account_id = ACCOUNT_ID
 
     def client(self, service, region=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+        """A client on the emulator, shared with every test that asks for the same one: do not change it."""
         import boto3
         import botocore.config
 
-        return boto3.client(
-            service,
-            region_name=region or self.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 10}),
-        )
+        key = (self.endpoint_url, service, region or self.region, access_key, secret_key)
+        with _TEST_CLIENTS_LOCK:
+            if key not in _TEST_CLIENTS:
+                if not _TEST_SESSION:
+                    _TEST_SESSION.append(boto3.session.Session())
+                _TEST_CLIENTS[key] = _TEST_SESSION[0].client(
+                    service,
+                    region_name=region or self.region,
+                    endpoint_url=self.endpoint_url,
+                    aws_access_key_id=access_key,
+                    aws_secret_access_key=secret_key,
+                    config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 10}),
+                )
+            return _TEST_CLIENTS[key]
 
     def module_args(self, region=None):
         """The amazon.aws connection options that point a module at the emulator."""

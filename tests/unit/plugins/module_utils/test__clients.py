@@ -88,7 +88,7 @@ def test_clients_of_one_service_share_a_class_and_still_reach_their_own_region(a
     assert sorted(c["region"] for c in aws.emulator.calls) == sorted(REGIONS)
 
 
-def test_paginating_in_many_threads_at_once_does_not_rescan_botocore_data(aws, monkeypatch):
+def test_paginating_in_many_threads_at_once_does_not_rescan_botocore_data(aws, monkeypatch, private_botocore_loader):
     # botocore's loader cache has no lock: without the factory loading the paginator model first, the
     # first get_paginator of each thread scans every service directory (listdir of each) at once
     regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1", "ap-south-1"]
