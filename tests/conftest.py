@@ -4,6 +4,7 @@ executes a module's main() in-process and returns its result dict.
 Fixtures
 - ``emulator``      session-wide orgshare_emulator.Emulator (threaded server on 127.0.0.1)
 - ``aws``           function-scoped: resets the emulator, returns an AwsEnv (clients, env, endpoint)
+- ``private_botocore_loader``  sessions made in the test get a botocore loader of their own (see below)
 - ``copy_clock``    a hand-moved clock for the emulator's copy pending time: ``copy_clock.advance(s)``
 - ``run_module``    run_module("ami_org_share", {...}, check_mode=False, diff=False) -> result dict
 - ``run_playbook``  run_playbook(text_or_path, extra_vars=None, check=False, diff=False) -> CompletedProcess
@@ -57,6 +58,7 @@ ACCOUNT_ID = "123456789012"  # moto's default account, the caller's own
 # one boto3 session): creating one costs 0.1-0.5 s, and a test makes a few. A test that changes a client
 # (registers an event handler on it) makes its own with boto3.client().
 def _install_shared_botocore_loader():
+    """Make botocore.session hand every session the same loader for a data path; returns the real ``create_loader``."""
     import botocore.loaders
     import botocore.session
 
@@ -70,14 +72,14 @@ def _install_shared_botocore_loader():
                 loaders[search_path_string] = real(search_path_string)
             return loaders[search_path_string]
 
-    shared_loader.real = real
     botocore.session.create_loader = shared_loader
+    return real
 
 
-_install_shared_botocore_loader()
+_REAL_CREATE_LOADER = _install_shared_botocore_loader()
 _TEST_CLIENTS = {}
 _TEST_CLIENTS_LOCK = threading.Lock()
-_TEST_SESSION = []
+_TEST_SESSION = None
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def private_botocore_loader(monkeypatch):
     """Sessions made during the test get a botocore loader of their own, as in a module process."""
     import botocore.session
 
-    monkeypatch.setattr(botocore.session, "create_loader", getattr(botocore.session.create_loader, "real", botocore.session.create_loader))
+    monkeypatch.setattr(botocore.session, "create_loader", _REAL_CREATE_LOADER)
 
 
 class AwsEnv:
@@ -105,9 +107,10 @@ class AwsEnv:
         key = (self.endpoint_url, service, region or self.region, access_key, secret_key)
         with _TEST_CLIENTS_LOCK:
             if key not in _TEST_CLIENTS:
-                if not _TEST_SESSION:
-                    _TEST_SESSION.append(boto3.session.Session())
-                _TEST_CLIENTS[key] = _TEST_SESSION[0].client(
+                global _TEST_SESSION
+                if _TEST_SESSION is None:
+                    _TEST_SESSION = boto3.session.Session()
+                _TEST_CLIENTS[key] = _TEST_SESSION.client(
                     service,
                     region_name=region or self.region,
                     endpoint_url=self.endpoint_url,
