@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from orgshare_emulator.fixtures import create_key, make_image
+from play_results import print_task, printed
 
 SOURCE = "us-east-1"
 COPY_REGIONS = ["us-west-2", "eu-west-1"]
@@ -59,8 +60,7 @@ def play(tmp_path, module_defaults=None):
     text = (
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n" + defaults + "  tasks:\n"
         "    - ansible.builtin.include_role:\n        name: orgshare.aws.ami_distribute\n"
-        "    - ansible.builtin.copy:\n        content: \"{{ ami_distribute_result | to_json }}\"\n"
-        "        dest: \"%s\"\n        mode: \"0600\"\n      check_mode: false\n" % (tmp_path / "result.json")
+        + print_task("ami_distribute_result")
     )
     path = tmp_path / "play.yml"
     path.write_text(text)
@@ -105,8 +105,8 @@ def module_runs(timeline):
     return n
 
 
-def result_of(tmp_path):
-    return json.loads((tmp_path / "result.json").read_text())
+def result_of(proc):
+    return printed(proc.stdout)
 
 
 def launch_permissions(aws, region, image_id):
@@ -142,6 +142,10 @@ CASE_TASKS = """
         ami_distribute_state: "{{ case.vars.get('ami_distribute_state', 'present') }}"
         ami_distribute_wait_timeout: "{{ case.vars.get('ami_distribute_wait_timeout', 120) }}"
         ami_distribute_ssm_parameter: "{{ case.vars.get('ami_distribute_ssm_parameter', '') }}"
+        ami_distribute_deprecate_at: "{{ case.vars.get('ami_distribute_deprecate_at', '') }}"
+        ami_distribute_family: "{{ case.vars.get('ami_distribute_family', {}) }}"
+        ami_distribute_deprecate_previous_at: "{{ case.vars.get('ami_distribute_deprecate_previous_at', '') }}"
+        ami_distribute_keep_newest: "{{ case.vars.get('ami_distribute_keep_newest', 0) }}"
         ami_distribute_aws_endpoint_url: "{{ good.ami_distribute_aws_endpoint_url }}"
     - name: Record that it did not fail
       ansible.builtin.set_fact:
@@ -165,12 +169,7 @@ MATRIX_PLAY = """
       loop_control:
         loop_var: case
         label: "{{ case.name }}"
-    - name: Write the messages
-      ansible.builtin.copy:
-        content: "{{ messages | to_json }}"
-        dest: "%s"
-        mode: "0600"
-"""
+""" + print_task("messages")
 
 
 def bad_cases(world):
@@ -206,6 +205,9 @@ def bad_cases(world):
         ("region listed twice", {"ami_distribute_regions": ["us-west-2", "us-west-2"]}, ["ami_distribute_regions[1]", "already listed"]),
         ("SSM parameter name reserved", {"ami_distribute_ssm_parameter": "/aws/golden"}, ["ami_distribute_ssm_parameter", "'aws' or 'ssm'"]),
         ("SSM parameter name malformed", {"ami_distribute_ssm_parameter": "golden ami"}, ["ami_distribute_ssm_parameter", "/golden/ami"]),
+        ("deprecation time malformed", {"ami_distribute_deprecate_at": "next week"}, ["ami_distribute_deprecate_at"]),
+        ("previous versions with no family", {"ami_distribute_deprecate_previous_at": "+30d", "ami_distribute_keep_newest": 1},
+         ["ami_distribute_family"]),
     ]
 
 
@@ -213,12 +215,12 @@ def test_every_input_wrong_in_turn_fails_before_any_write(aws, world, tmp_path):
     cases = bad_cases(world)
     (tmp_path / "case.yml").write_text(CASE_TASKS)
     path = tmp_path / "matrix.yml"
-    path.write_text(MATRIX_PLAY % (tmp_path / "messages.json"))
+    path.write_text(MATRIX_PLAY)
     aws.emulator.clear_calls()
     proc = run(aws, tmp_path, str(path), extra_vars={
         "good": good_vars(aws, world), "cases": [{"name": n, "vars": v} for n, v, _w in cases]})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    messages = json.loads((tmp_path / "messages.json").read_text())
+    messages = printed(proc.stdout)
     for name, _vars, words in cases:
         msg = messages[name]
         assert msg != "DID NOT FAIL", name
@@ -231,25 +233,54 @@ def test_every_input_wrong_in_turn_fails_before_any_write(aws, world, tmp_path):
 
 # ---- a first run, a converged re-run, and what a user types ----------------------------------------------
 def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(aws, world, tmp_path):
-    v = good_vars(aws, world)
+    """The first run with every feature a release pipeline uses: shares, key grants, the SSM parameter of each region,
+    ami_distribute_deprecate_at on the AMIs it distributes and ami_distribute_deprecate_previous_at on the previous
+    versions of the family (found by name prefix in every region of the run, the newest one kept with keep_newest 1).
+    Then a converged re-run, and --check on the converged state."""
+    import datetime
+
+    ec2 = aws.client("ec2", SOURCE)
+    older = [make_image(ec2, "golden-0%d" % i) for i in (1, 2)]  # previous versions in the source region
+    day = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()  # a date about a year ahead (AWS: at most 10 years)
+    name = "/golden/al2023/latest"
+    v = good_vars(aws, world, ami_distribute_ssm_parameter=name, ami_distribute_deprecate_at=day + "T00:00:00Z",
+                  ami_distribute_family={"name_prefix": "golden-"}, ami_distribute_deprecate_previous_at="+30d",
+                  ami_distribute_keep_newest=1)
     first = run(aws, tmp_path, play(tmp_path), v)
     assert first.returncode == 0, first.stdout[-4000:]
     found = copies(aws, world["image_id"])
     assert all(len(ids) == 1 for ids in found.values()), found
-    for region, image_id in [(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS]:
+    distributed = dict([(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS])
+    for region, image_id in distributed.items():
         assert launch_permissions(aws, region, image_id) == sorted([world["ou_arn"], world["account"]])
     for key in world["keys"].values():
         assert world["ou_path"] + "*" in key_policy(aws, key)
-    result = result_of(tmp_path)
+    result = result_of(first)
     assert sorted(result) == sorted([SOURCE] + COPY_REGIONS)
-    for region, image_id in [(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS]:
+    for region, image_id in distributed.items():
         assert result[region]["image_id"] == image_id
         assert result[region]["kms_key_arn"] == world["keys"][region]
         assert result[region]["launch_permissions"]["organizational_unit_arns"] == [world["ou_arn"]]
         assert result[region]["problems"] == []
+        # the AMI id of each region published in the SSM parameter
+        parameter = aws.client("ssm", region).get_parameter(Name=name)["Parameter"]
+        assert (parameter["Value"], parameter["Type"], parameter["DataType"]) == (image_id, "String", "aws:ec2:image")
+        assert result[region]["ssm_parameter"] == {"name": name, "version": 1, "changed": True}
+        # deprecated at the time given
+        image = aws.client("ec2", region).describe_images(ImageIds=[image_id])["Images"][0]
+        assert image["DeprecationTime"] == day + "T00:00:00.000Z", (region, image)
+    times = dict((i["ImageId"], i.get("DeprecationTime")) for i in ec2.describe_images(ImageIds=older)["Images"])
+    # the two previous versions were made in the same second: the emulator orders a tie by name and id, newest first;
+    # one is kept, one deprecated about 30 days ahead
+    deprecated = [t for t in times.values() if t]
+    assert len(deprecated) == 1
+    at = datetime.datetime.strptime(deprecated[0], "%Y-%m-%dT%H:%M:%S.000Z")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    assert datetime.timedelta(days=29) < at - now < datetime.timedelta(days=31)
     assert "FAILED - RETRYING" not in first.stdout
     assert "WARNING" not in first.stdout + first.stderr  # a clean run warns of nothing (no false key alarm)
 
+    # converged: nothing written (an earlier deprecation is kept, a relative time does not move it), few module processes
     aws.emulator.clear_calls()
     second = run(aws, tmp_path, play(tmp_path), v)
     assert second.returncode == 0, second.stdout[-4000:]
@@ -257,26 +288,38 @@ def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(
     assert "changed=0" in second.stdout
     assert second.module_runs <= 6, second.module_runs
     assert "[WARNING]" not in second.stdout + second.stderr
+    assert all(result_of(second)[r]["ssm_parameter"] == {"name": name, "version": 1, "changed": False} for r in distributed)
 
     # --check on the converged state: nothing to predict, nothing written, the same result
     check = run(aws, tmp_path, play(tmp_path), v, check=True)
     assert check.returncode == 0, check.stdout[-4000:]
     assert "changed=0" in check.stdout, check.stdout[-4000:]
     assert aws.write_calls() == []
-    predicted = result_of(tmp_path)
+    predicted = result_of(check)
     for region in result:
         assert predicted[region]["image_id"] == result[region]["image_id"]
         assert predicted[region]["kms_key_arn"] == result[region]["kms_key_arn"]
 
 
-def test_minus_e_strings_are_converted(aws, world, tmp_path):
+def test_minus_e_strings_are_converted_and_the_plays_module_defaults_reach_the_role(aws, world, tmp_path):
+    from orgshare_emulator.fixtures import credentials_for
+
+    # the credentials and the endpoint come from the play's module_defaults alone: the environment's are wrong
+    access, secret = credentials_for(aws.emulator, aws.account_id, user_name="play-defaults")
     v = good_vars(aws, world, ami_distribute_regions=[{"region": "us-west-2", "kms_key_id": world["keys"]["us-west-2"]}])
+    del v["ami_distribute_aws_endpoint_url"]
     del v["ami_distribute_organizational_unit_arns"]
-    proc = run(aws, tmp_path, play(tmp_path), v, args=[
-        "-e", "ami_distribute_share_source=false",
-        "-e", "ami_distribute_organizational_unit_arns=%s" % world["ou_arn"],
-    ])
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENVIRONMENTKEY01", "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+           "AWS_URL": "http://127.0.0.1:9"}
+    aws.emulator.clear_calls()
+    proc = run(aws, tmp_path, play(tmp_path, {"endpoint_url": aws.endpoint_url, "access_key": access, "secret_key": secret, "region": SOURCE}),
+               v, env=env, args=[
+                   "-e", "ami_distribute_share_source=false",
+                   "-e", "ami_distribute_organizational_unit_arns=%s" % world["ou_arn"],
+               ])
     assert proc.returncode == 0, proc.stdout[-4000:]
+    used = set(c["access_key"] for c in aws.emulator.calls)
+    assert used == {access}
     # share_source=false: the source stays private, its key untouched
     assert launch_permissions(aws, SOURCE, world["image_id"]) == []
     assert world["ou_path"] not in key_policy(aws, world["keys"][SOURCE])
@@ -284,24 +327,6 @@ def test_minus_e_strings_are_converted(aws, world, tmp_path):
     copy = copies(aws, world["image_id"], ["us-west-2"])["us-west-2"][0]
     assert launch_permissions(aws, "us-west-2", copy) == sorted([world["ou_arn"], world["account"]])
     assert world["ou_path"] + "*" in key_policy(aws, world["keys"]["us-west-2"])
-
-
-def test_the_plays_module_defaults_reach_the_role(aws, world, tmp_path):
-    from orgshare_emulator.fixtures import credentials_for
-
-    access, secret = credentials_for(aws.emulator, aws.account_id, user_name="play-defaults")
-    v = good_vars(aws, world, ami_distribute_regions=[{"region": "us-west-2", "kms_key_id": world["keys"]["us-west-2"]}])
-    del v["ami_distribute_aws_endpoint_url"]
-    env = {"AWS_ACCESS_KEY_ID": "AKIAENVIRONMENTKEY01", "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-           "AWS_URL": "http://127.0.0.1:9"}
-    aws.emulator.clear_calls()
-    proc = run(aws, tmp_path, play(tmp_path, {"endpoint_url": aws.endpoint_url, "access_key": access, "secret_key": secret, "region": SOURCE}),
-               v, env=env)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    used = set(c["access_key"] for c in aws.emulator.calls)
-    assert used == {access}
-    copy = copies(aws, world["image_id"], ["us-west-2"])["us-west-2"][0]
-    assert launch_permissions(aws, "us-west-2", copy) == sorted([world["ou_arn"], world["account"]])
 
 
 def test_one_broken_region_does_not_block_the_others(aws, world, tmp_path):
@@ -374,63 +399,3 @@ def test_a_key_policy_naming_a_deleted_role_stops_the_role_before_any_write_unle
     policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
     assert role["RoleId"] not in policy and "Builders" not in policy
     assert "OrgShareUse-" + world["org_id"] in policy
-
-
-def test_the_ami_id_of_each_region_is_published_in_the_ssm_parameter(aws, world, tmp_path):
-    name = "/golden/al2023/latest"
-    v = good_vars(aws, world, ami_distribute_ssm_parameter=name)
-    first = run(aws, tmp_path, play(tmp_path), v)
-    assert first.returncode == 0, first.stdout[-4000:]
-    found = copies(aws, world["image_id"])
-    expected = dict([(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS])
-    result = result_of(tmp_path)
-    for region, image_id in expected.items():
-        parameter = aws.client("ssm", region).get_parameter(Name=name)["Parameter"]
-        assert (parameter["Value"], parameter["Type"], parameter["DataType"]) == (image_id, "String", "aws:ec2:image")
-        assert result[region]["ssm_parameter"] == {"name": name, "version": 1, "changed": True}
-    # converged: nothing written, few module processes
-    aws.emulator.clear_calls()
-    second = run(aws, tmp_path, play(tmp_path), v)
-    assert second.returncode == 0, second.stdout[-4000:]
-    assert aws.write_calls() == []
-    assert second.module_runs <= 6, second.module_runs
-    assert all(result_of(tmp_path)[r]["ssm_parameter"] == {"name": name, "version": 1, "changed": False} for r in expected)
-
-
-def test_deprecates_the_distributed_amis_and_the_previous_versions(aws, world, tmp_path):
-    """ami_distribute_deprecate_at on the AMIs it distributes; the previous versions of the family (found by name prefix
-    in every region of the run, the newest one kept with keep_newest 1) get ami_distribute_deprecate_previous_at."""
-    import datetime
-
-    ec2 = aws.client("ec2", SOURCE)
-    older = [make_image(ec2, "golden-0%d" % i) for i in (1, 2)]  # previous versions in the source region
-    day = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()  # a date about a year ahead (AWS: at most 10 years)
-    v = good_vars(aws, world, ami_distribute_deprecate_at=day + "T00:00:00Z", ami_distribute_family={"name_prefix": "golden-"},
-                  ami_distribute_deprecate_previous_at="+30d", ami_distribute_keep_newest=1)
-    # the bad forms are refused before any write
-    for bad, words in ((dict(v, ami_distribute_deprecate_at="next week"), "ami_distribute_deprecate_at"),
-                       (dict(v, ami_distribute_family={}), "ami_distribute_family")):
-        aws.emulator.clear_calls()
-        proc = run(aws, tmp_path, play(tmp_path), bad)
-        assert proc.returncode != 0 and words in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
-        assert aws.write_calls() == []
-    first = run(aws, tmp_path, play(tmp_path), v)
-    assert first.returncode == 0, first.stdout[-4000:]
-    found = copies(aws, world["image_id"])
-    distributed = dict([(SOURCE, world["image_id"])] + [(r, found[r][0]) for r in COPY_REGIONS])
-    for region, image_id in distributed.items():
-        image = aws.client("ec2", region).describe_images(ImageIds=[image_id])["Images"][0]
-        assert image["DeprecationTime"] == day + "T00:00:00.000Z", (region, image)
-    times = dict((i["ImageId"], i.get("DeprecationTime")) for i in ec2.describe_images(ImageIds=older)["Images"])
-    # the two previous versions were made in the same second: the emulator orders a tie by name and id, newest first;
-    # one is kept, one deprecated about 30 days ahead
-    deprecated = [t for t in times.values() if t]
-    assert len(deprecated) == 1
-    at = datetime.datetime.strptime(deprecated[0], "%Y-%m-%dT%H:%M:%S.000Z")
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    assert datetime.timedelta(days=29) < at - now < datetime.timedelta(days=31)
-    # converged: nothing written (an earlier deprecation is kept, a relative time does not move it)
-    aws.emulator.clear_calls()
-    second = run(aws, tmp_path, play(tmp_path), v)
-    assert second.returncode == 0, second.stdout[-4000:]
-    assert aws.write_calls() == []
