@@ -1,10 +1,10 @@
 """orgshare.aws.ami_org_share from ansible-playbook against the emulator, configured through
 ``module_defaults: group/orgshare.aws.aws``: check mode, apply, re-run unchanged, unshare."""
 
-import json
 import re
 
 from orgshare_emulator.fixtures import create_key, make_image
+from play_results import print_task, printed
 
 REGION = "eu-west-1"  # not the environment's default region: only module_defaults points here
 ACCOUNT = "111122223333"
@@ -26,15 +26,7 @@ PLAY = """
         state: "{{ share_state }}"
       register: share
 
-    - name: Keep the result for the test
-      ansible.builtin.copy:
-        content: "{{ share | to_json }}"
-        dest: "{{ result_file }}"
-        mode: "0644"
-      check_mode: false
-      diff: false
-      changed_when: false
-"""
+""" + print_task("share")
 
 
 def recap(proc):
@@ -52,14 +44,12 @@ def test_playbook_with_module_defaults(aws, run_playbook, tmp_path):
     org = aws.client("organizations").create_organization(FeatureSet="ALL")["Organization"]
     key_arn = create_key(aws.client("kms", REGION))
     image_id = make_image(aws.client("ec2", REGION), "playbook-image", volumes=[{"device_name": "/dev/xvda", "size": 8, "kms_key_id": key_arn}])
-    result_file = tmp_path / "result.json"
     extra = {
         "ami_region": REGION,
         "endpoint": aws.endpoint_url,
         "image_id": image_id,
         "org_id": org["Id"],
         "account": ACCOUNT,
-        "result_file": str(result_file),
         "share_state": "present",
     }
     shared = sorted([[("OrganizationArn", org["Arn"])], [("UserId", ACCOUNT)]])
@@ -67,7 +57,7 @@ def test_playbook_with_module_defaults(aws, run_playbook, tmp_path):
     def play(check=False, **overrides):
         proc = run_playbook(PLAY, extra_vars=dict(extra, **overrides), check=check, diff=True)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        return recap(proc), json.loads(result_file.read_text()), proc.stdout + proc.stderr
+        return recap(proc), printed(proc.stdout), proc.stdout + proc.stderr
 
     counts, result, out = play(check=True)
     assert counts["changed"] == 1 and counts["failed"] == 0
