@@ -250,10 +250,17 @@ def _run_module_main(name, args, check_mode=False, diff=False):
 
 
 @pytest.fixture
-def run_module(aws):
+def run_module(aws, monkeypatch):
     """run_module(name, args, check_mode=False, diff=False, region=None) -> ModuleResult.
 
-    The emulator connection options are added unless ``args`` sets them."""
+    The emulator connection options are added unless ``args`` sets them. kms_org_grant's pause before the
+    read that verifies its write (verify_delay, 1 s by default: time for a concurrent writer elsewhere to
+    finish) is skipped, the read made: one test process has no concurrent writer. A test that acts in the
+    pause patches ``_kms._verify_sleep`` itself (tests/unit/plugins/modules/test_kms_org_grant.py); the
+    concurrent writers are separate processes (test_kms_org_grant_concurrency.py), which pause."""
+    from ansible_collections.orgshare.aws.plugins.module_utils import _kms
+
+    monkeypatch.setattr(_kms, "_verify_sleep", lambda seconds: None)
 
     def run(name, args, check_mode=False, diff=False, region=None):
         full = aws.module_args(region)
