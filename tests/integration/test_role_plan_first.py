@@ -312,11 +312,9 @@ def test_minus_e_strings_are_converted_and_the_plays_module_defaults_reach_the_r
     env = {"AWS_ACCESS_KEY_ID": "AKIAENVIRONMENTKEY01", "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
            "AWS_URL": "http://127.0.0.1:9"}
     aws.emulator.clear_calls()
-    proc = run(aws, tmp_path, play(tmp_path, {"endpoint_url": aws.endpoint_url, "access_key": access, "secret_key": secret, "region": SOURCE}),
-               v, env=env, args=[
-                   "-e", "ami_distribute_share_source=false",
-                   "-e", "ami_distribute_organizational_unit_arns=%s" % world["ou_arn"],
-               ])
+    defaults = {"endpoint_url": aws.endpoint_url, "access_key": access, "secret_key": secret, "region": SOURCE}
+    strings = ["-e", "ami_distribute_share_source=false", "-e", "ami_distribute_organizational_unit_arns=%s" % world["ou_arn"]]
+    proc = run(aws, tmp_path, play(tmp_path, defaults), v, env=env, args=strings)
     assert proc.returncode == 0, proc.stdout[-4000:]
     used = set(c["access_key"] for c in aws.emulator.calls)
     assert used == {access}

@@ -15,7 +15,7 @@ def test_the_parameter_is_shared_with_the_amis_principals_and_a_rerun_writes_not
     v = good_vars(aws, world, ami_distribute_regions=[], ami_distribute_ssm_parameter=NAME, ami_distribute_ssm_share=True)
     first = run(aws, tmp_path, play(tmp_path), v)
     assert first.returncode == 0, first.stdout[-4000:]
-    published = result_of(tmp_path)[SOURCE]["ssm_parameter"]
+    published = result_of(first)[SOURCE]["ssm_parameter"]
     arn = "arn:aws:ssm:%s:123456789012:parameter%s" % (SOURCE, NAME)
     assert (published["name"], published["version"], published["changed"], published["arn"]) == (NAME, 1, True, arn)
 
@@ -39,7 +39,7 @@ def test_the_parameter_is_shared_with_the_amis_principals_and_a_rerun_writes_not
     second = run(aws, tmp_path, play(tmp_path), v)
     assert second.returncode == 0, second.stdout[-4000:]
     assert aws.write_calls() == []
-    assert result_of(tmp_path)[SOURCE]["ssm_parameter"]["changed"] is False
+    assert result_of(second)[SOURCE]["ssm_parameter"]["changed"] is False
 
 
 @pytest.mark.parametrize("over, words", [
