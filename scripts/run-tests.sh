@@ -65,7 +65,10 @@ workers=${ORGSHARE_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); [ "$n" -gt 
 amazon_aws=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' .cache/collections/ansible_collections/amazon/aws/MANIFEST.json)
 # shellcheck source=scripts/tested-versions.sh
 . scripts/tested-versions.sh
-pytest_stage=("pytest (unit, module, emulator, playbook tests; ansible-core $core, amazon.aws $amazon_aws; $workers workers)" "$py" -m pytest -q -p no:randomly -n "$workers")
+# --dist worksteal: a worker that runs out of tests takes queued ones from the other, so that the suite does not end
+# with one worker idle while the other still holds several playbook tests
+pytest_stage=("pytest (unit, module, emulator, playbook tests; ansible-core $core, amazon.aws $amazon_aws; $workers workers)" "$py" -m pytest -q -p no:randomly)
+[ "$workers" = 0 ] || pytest_stage+=(-n "$workers" --dist worksteal)
 # A stage in the background lane when there is one (lane_dir set), else in the foreground
 run_stage() {
   if [ -n "$lane_dir" ]; then
