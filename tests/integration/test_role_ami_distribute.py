@@ -66,7 +66,7 @@ def world(aws):
     }
 
 
-def role_vars(aws, world, tmp_path, **over):
+def role_vars(aws, world, **over):
     v = {
         "ami_distribute_source_image_id": world["image_id"],
         "ami_distribute_source_region": SOURCE,
@@ -124,7 +124,7 @@ def test_refused_then_predicted_then_distributed_then_reported_then_unshared(aws
     # so the role stops before its first write (a region AWS fails to read is another matter: see
     # test_role_plan_first.py's broken region)
     bad = world["keys"]["us-west-2"].rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
-    v = role_vars(aws, world, tmp_path)
+    v = role_vars(aws, world)
     aws.emulator.clear_calls()
     failed = run_playbook(PLAY, dict(v, ami_distribute_regions=[
         {"region": "us-west-2", "kms_key_id": bad},
@@ -185,7 +185,7 @@ def test_refused_then_predicted_then_distributed_then_reported_then_unshared(aws
 
 
 def test_audit_writes_markdown_and_json_and_fails_when_a_region_cannot_be_read(aws, world, run_playbook, tmp_path):
-    assert run_playbook(PLAY, role_vars(aws, world, tmp_path)).returncode == 0
+    assert run_playbook(PLAY, role_vars(aws, world)).returncode == 0
     report = tmp_path / "audit"
     proc = run_playbook(
         os.path.join(ROOT, "playbooks", "audit.yml"),
@@ -235,7 +235,7 @@ def test_a_copy_found_under_another_key_is_reused_and_only_that_key_granted(aws,
     older = aws.client("ec2", "us-west-2").copy_image(
         SourceImageId=world["image_id"], SourceRegion=SOURCE, Name="golden-1", Encrypted=True, KmsKeyId=other
     )["ImageId"]
-    proc = run_playbook(PLAY, role_vars(aws, world, tmp_path))
+    proc = run_playbook(PLAY, role_vars(aws, world))
     assert proc.returncode == 0, proc.stdout[-4000:]
 
     assert copies(aws, world["image_id"])["us-west-2"] == [older]  # reused, not copied again
@@ -275,7 +275,7 @@ def test_the_role_in_a_loop_shares_each_image_with_its_own_principals_and_unshar
         aws.client("ec2", SOURCE), "golden-2",
         volumes=[{"device_name": "/dev/xvda", "size": 8, "encrypted": True, "kms_key_id": world["keys"][SOURCE]}],
     )
-    v = role_vars(aws, world, tmp_path)
+    v = role_vars(aws, world)
     for name in ("ami_distribute_source_image_id", "ami_distribute_organizational_unit_arns", "ami_distribute_account_ids"):
         del v[name]  # extra vars would override the loop's vars
     v["images"] = [
@@ -295,7 +295,7 @@ def test_the_role_in_a_loop_shares_each_image_with_its_own_principals_and_unshar
         assert launch_permissions(aws, r, first_copies[r][0]) == both
         assert launch_permissions(aws, r, second_copies[r][0]) == more
 
-    unshare = run_playbook(os.path.join(ROOT, "playbooks", "unshare.yml"), role_vars(aws, world, tmp_path))
+    unshare = run_playbook(os.path.join(ROOT, "playbooks", "unshare.yml"), role_vars(aws, world))
     assert unshare.returncode == 0, unshare.stdout[-4000:]
     assert launch_permissions(aws, SOURCE, world["image_id"]) == []
     assert launch_permissions(aws, SOURCE, second) == more
@@ -309,7 +309,7 @@ def test_the_role_in_a_loop_shares_each_image_with_its_own_principals_and_unshar
 
     # once the second is unshared from the OU and the account too, nothing needs their grants: they go; the account
     # it is still shared with keeps its own
-    v2 = role_vars(aws, world, tmp_path, ami_distribute_source_image_id=second)
+    v2 = role_vars(aws, world, ami_distribute_source_image_id=second)
     assert run_playbook(os.path.join(ROOT, "playbooks", "unshare.yml"), v2).returncode == 0
     assert launch_permissions(aws, SOURCE, second) == ["444455556666"]
     for key in world["keys"].values():

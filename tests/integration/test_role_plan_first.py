@@ -105,10 +105,6 @@ def module_runs(timeline):
     return n
 
 
-def result_of(proc):
-    return printed(proc.stdout)
-
-
 def launch_permissions(aws, region, image_id):
     lp = aws.client("ec2", region).describe_image_attribute(ImageId=image_id, Attribute="launchPermission")
     return sorted(e.get("OrganizationalUnitArn") or e.get("OrganizationArn") or e.get("UserId") or e.get("Group")
@@ -255,7 +251,7 @@ def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(
         assert launch_permissions(aws, region, image_id) == sorted([world["ou_arn"], world["account"]])
     for key in world["keys"].values():
         assert world["ou_path"] + "*" in key_policy(aws, key)
-    result = result_of(first)
+    result = printed(first.stdout)
     assert sorted(result) == sorted([SOURCE] + COPY_REGIONS)
     for region, image_id in distributed.items():
         assert result[region]["image_id"] == image_id
@@ -288,14 +284,14 @@ def test_first_run_then_converged_rerun_makes_no_write_and_few_module_processes(
     assert "changed=0" in second.stdout
     assert second.module_runs <= 6, second.module_runs
     assert "[WARNING]" not in second.stdout + second.stderr
-    assert all(result_of(second)[r]["ssm_parameter"] == {"name": name, "version": 1, "changed": False} for r in distributed)
+    assert all(printed(second.stdout)[r]["ssm_parameter"] == {"name": name, "version": 1, "changed": False} for r in distributed)
 
     # --check on the converged state: nothing to predict, nothing written, the same result
     check = run(aws, tmp_path, play(tmp_path), v, check=True)
     assert check.returncode == 0, check.stdout[-4000:]
     assert "changed=0" in check.stdout, check.stdout[-4000:]
     assert aws.write_calls() == []
-    predicted = result_of(check)
+    predicted = printed(check.stdout)
     for region in result:
         assert predicted[region]["image_id"] == result[region]["image_id"]
         assert predicted[region]["kms_key_arn"] == result[region]["kms_key_arn"]

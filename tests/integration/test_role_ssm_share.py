@@ -5,7 +5,8 @@ by the ARN the result gives; a converged second run writes nothing. Two playbook
 import pytest
 
 from orgshare_emulator.fixtures import credentials_for
-from test_role_plan_first import SOURCE, good_vars, play, result_of, run, world  # noqa: F401  # pylint: disable=unused-import
+from play_results import printed
+from test_role_plan_first import SOURCE, good_vars, play, run, world  # noqa: F401  # pylint: disable=unused-import
 
 NAME = "/golden/al2023/latest"
 
@@ -15,7 +16,7 @@ def test_the_parameter_is_shared_with_the_amis_principals_and_a_rerun_writes_not
     v = good_vars(aws, world, ami_distribute_regions=[], ami_distribute_ssm_parameter=NAME, ami_distribute_ssm_share=True)
     first = run(aws, tmp_path, play(tmp_path), v)
     assert first.returncode == 0, first.stdout[-4000:]
-    published = result_of(first)[SOURCE]["ssm_parameter"]
+    published = printed(first.stdout)[SOURCE]["ssm_parameter"]
     arn = "arn:aws:ssm:%s:123456789012:parameter%s" % (SOURCE, NAME)
     assert (published["name"], published["version"], published["changed"], published["arn"]) == (NAME, 1, True, arn)
 
@@ -39,7 +40,7 @@ def test_the_parameter_is_shared_with_the_amis_principals_and_a_rerun_writes_not
     second = run(aws, tmp_path, play(tmp_path), v)
     assert second.returncode == 0, second.stdout[-4000:]
     assert aws.write_calls() == []
-    assert result_of(second)[SOURCE]["ssm_parameter"]["changed"] is False
+    assert printed(second.stdout)[SOURCE]["ssm_parameter"]["changed"] is False
 
 
 @pytest.mark.parametrize("over, words", [
